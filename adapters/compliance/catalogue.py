@@ -1,0 +1,297 @@
+"""Load the compliance catalogue: regions, their parameters and their controls.
+
+The catalogue is YAML so that compliance officers can review it. Every entry
+is checked on load, and an error names the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from carecert.adapters.errors import ConfigurationError
+
+__all__ = [
+    "CATALOGUE_SCHEMA_VERSION",
+    "Catalogue",
+    "CatalogueError",
+    "Control",
+    "Region",
+    "load_catalogue",
+]
+
+CATALOGUE_SCHEMA_VERSION = 1
+
+CONTROL_FAMILIES = frozenset(
+    {
+        "residency",
+        "retention",
+        "consent",
+        "encryption",
+        "mfa",
+        "audit",
+        "access-control",
+        "conformance",
+    }
+)
+CONSENT_MODELS = frozenset(
+    {"explicit", "granular", "written", "implied", "opt-out", "opt-in"}
+)
+SEVERITIES = frozenset({"low", "medium", "high", "critical"})
+
+
+class CatalogueError(ConfigurationError):
+    """The catalogue file is malformed; names file, line and field."""
+
+    def __init__(
+        self, path: Path | str, line: int | None, field: str, problem: str
+    ) -> None:
+        self.path = str(path)
+        self.line = line
+        self.field = field
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: field {field!r}: {problem}")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A compliance region and the parameters its law sets."""
+
+    code: str
+    name: str
+    regimes: tuple[str, ...]
+    residency_preferred: frozenset[str]
+    residency_allowed: frozenset[str]
+    audit_retention_years: int
+    consent: str
+
+    def allows_jurisdiction(self, jurisdiction: str) -> bool:
+        """Tell whether data for this region may go to ``jurisdiction``."""
+        return (
+            jurisdiction in self.residency_preferred
+            or jurisdiction in self.residency_allowed
+        )
+
+
+@dataclass(frozen=True)
+class Control:
+    """One testable control and the regulation clause it proves."""
+
+    id: str
+    region: str
+    family: str
+    title: str
+    clause: str
+    severity: str
+    parameters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every region and control, with the file they came from."""
+
+    path: Path
+    schema_version: int
+    regions: dict[str, Region]
+    controls: dict[str, Control]
+
+    def region(self, code: str) -> Region:
+        """Return region ``code`` or raise naming the valid codes."""
+        try:
+            return self.regions[code.upper()]
+        except KeyError:
+            valid = ", ".join(sorted(self.regions))
+            raise ConfigurationError(
+                f"Unknown region {code!r}. Valid regions: {valid}."
+            ) from None
+
+    def control(self, control_id: str) -> Control:
+        """Return control ``control_id`` or raise naming the catalogue file."""
+        try:
+            return self.controls[control_id]
+        except KeyError:
+            raise ConfigurationError(
+                f"Unknown control {control_id!r}: it is not in {self.path}."
+            ) from None
+
+    def controls_for(self, region: str) -> list[Control]:
+        """Return the controls of ``region`` in catalogue order."""
+        return [c for c in self.controls.values() if c.region == region]
+
+
+def default_catalogue_path() -> Path:
+    """Return the path of the catalogue shipped with carecert."""
+    return Path(
+        str(resources.files("carecert.adapters.compliance").joinpath("catalogue.yaml"))
+    )
+
+
+@cache
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Load and check the catalogue at ``path`` (the shipped one by default)."""
+    path = path or default_catalogue_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogueError(path, None, "<file>", f"cannot be read: {exc}") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise CatalogueError(
+            path, line, "<document>", f"is not valid YAML: {exc}"
+        ) from exc
+    lines = _LineIndex(root)
+    if not isinstance(data, dict):
+        raise CatalogueError(path, 1, "<document>", "must be a mapping")
+
+    version = data.get("schema_version")
+    if version != CATALOGUE_SCHEMA_VERSION:
+        raise CatalogueError(
+            path,
+            lines.of("schema_version"),
+            "schema_version",
+            f"is {version!r}; this carecert reads version {CATALOGUE_SCHEMA_VERSION}",
+        )
+    regions = {
+        code: _region(path, lines, code, entry)
+        for code, entry in _mapping(path, lines, data, "regions").items()
+    }
+    controls: dict[str, Control] = {}
+    for index, entry in enumerate(_sequence(path, lines, data, "controls")):
+        control = _control(path, lines, index, entry, regions)
+        if control.id in controls:
+            raise CatalogueError(
+                path,
+                lines.of("controls", index, "id"),
+                f"controls[{index}].id",
+                f"duplicate control id {control.id!r}",
+            )
+        controls[control.id] = control
+    return Catalogue(path, version, regions, controls)
+
+
+class _LineIndex:
+    """Map a key path in the YAML document to its 1-based line number."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self._root = root
+
+    def of(self, *keys: str | int) -> int | None:
+        node = self._root
+        for key in keys:
+            if isinstance(node, yaml.MappingNode):
+                node = next((v for k, v in node.value if k.value == key), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+                node = node.value[key] if key < len(node.value) else None
+            else:
+                node = None
+            if node is None:
+                break
+        target = node if node is not None else self._root
+        return target.start_mark.line + 1 if target is not None else None
+
+
+def _mapping(
+    path: Path, lines: _LineIndex, data: dict[str, Any], key: str
+) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict) or not value:
+        raise CatalogueError(path, lines.of(key), key, "must be a non-empty mapping")
+    return value
+
+
+def _sequence(
+    path: Path, lines: _LineIndex, data: dict[str, Any], key: str
+) -> list[Any]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise CatalogueError(path, lines.of(key), key, "must be a list")
+    return value
+
+
+def _region(path: Path, lines: _LineIndex, code: str, entry: Any) -> Region:
+    def fail(field: str, problem: str) -> CatalogueError:
+        return CatalogueError(
+            path, lines.of("regions", code, field), f"regions.{code}.{field}", problem
+        )
+
+    if not isinstance(entry, dict):
+        raise fail("", "must be a mapping")
+    for required in (
+        "name",
+        "regimes",
+        "residency",
+        "audit_retention_years",
+        "consent",
+    ):
+        if required not in entry:
+            raise fail(required, "is missing")
+    residency = entry["residency"]
+    if not isinstance(residency, dict) or not residency.get("preferred"):
+        raise fail(
+            "residency", "must give a non-empty 'preferred' list of country codes"
+        )
+    years = entry["audit_retention_years"]
+    if not isinstance(years, int) or isinstance(years, bool) or years < 1:
+        raise fail(
+            "audit_retention_years",
+            f"must be a whole number of years >= 1, got {years!r}",
+        )
+    if entry["consent"] not in CONSENT_MODELS:
+        raise fail(
+            "consent", f"{entry['consent']!r} is not one of {sorted(CONSENT_MODELS)}"
+        )
+    return Region(
+        code=code,
+        name=str(entry["name"]),
+        regimes=tuple(entry["regimes"]),
+        residency_preferred=frozenset(residency["preferred"]),
+        residency_allowed=frozenset(residency.get("allowed", ())),
+        audit_retention_years=years,
+        consent=entry["consent"],
+    )
+
+
+def _control(
+    path: Path, lines: _LineIndex, index: int, entry: Any, regions: dict[str, Region]
+) -> Control:
+    def fail(field: str, problem: str) -> CatalogueError:
+        return CatalogueError(
+            path,
+            lines.of("controls", index, field),
+            f"controls[{index}].{field}",
+            problem,
+        )
+
+    if not isinstance(entry, dict):
+        raise fail("", "must be a mapping")
+    for required in ("id", "region", "family", "title", "clause", "severity"):
+        if not entry.get(required):
+            raise fail(required, "is missing or empty")
+    if entry["region"] not in regions:
+        raise fail("region", f"{entry['region']!r} is not a region of this catalogue")
+    if entry["family"] not in CONTROL_FAMILIES:
+        raise fail(
+            "family", f"{entry['family']!r} is not one of {sorted(CONTROL_FAMILIES)}"
+        )
+    if entry["severity"] not in SEVERITIES:
+        raise fail(
+            "severity", f"{entry['severity']!r} is not one of {sorted(SEVERITIES)}"
+        )
+    return Control(
+        id=entry["id"],
+        region=entry["region"],
+        family=entry["family"],
+        title=entry["title"],
+        clause=entry["clause"],
+        severity=entry["severity"],
+        parameters=tuple(entry.get("parameters", ())),
+    )

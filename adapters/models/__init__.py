@@ -1,0 +1,39 @@
+"""Canonical model: provider-neutral records that every adapter maps to and from."""
+
+from carecert.adapters.models.appointment import Appointment, AppointmentStatus
+from carecert.adapters.models.clinical import (
+    AllergyIntolerance,
+    ClinicalStatus,
+    Condition,
+    MedicationStatement,
+    PatientRecord,
+    RecordType,
+)
+from carecert.adapters.models.common import (
+    Address,
+    CanonicalModel,
+    Coding,
+    ContactPoint,
+    HumanName,
+    Identifier,
+)
+from carecert.adapters.models.patient import AdministrativeGender, Patient
+
+__all__ = [
+    "Address",
+    "AdministrativeGender",
+    "AllergyIntolerance",
+    "Appointment",
+    "AppointmentStatus",
+    "CanonicalModel",
+    "ClinicalStatus",
+    "Coding",
+    "Condition",
+    "ContactPoint",
+    "HumanName",
+    "Identifier",
+    "MedicationStatement",
+    "Patient",
+    "PatientRecord",
+    "RecordType",
+]
