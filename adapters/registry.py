@@ -12,6 +12,7 @@ from carecert.adapters.errors import ConfigurationError, UnknownProviderError
 from carecert.adapters.provider import (
     AuthMethod,
     HealthcareProvider,
+    MfaKind,
     ProviderInfo,
     ProviderType,
 )
@@ -22,6 +23,10 @@ log = logging.getLogger("carecert.registry")
 
 ENTRY_POINT_GROUP = "carecert.providers"
 """Entry point group through which installed packages register providers."""
+
+# Region codes follow the compliance catalogue, which names the United Kingdom
+# "UK" while ISO 3166-1 gives it "GB"; every other code is the same in both.
+_COUNTRY_TO_REGION = {"GB": "UK"}
 
 _METADATA_KEYS = ("name", "type", "country", "compliance", "auth_method")
 
@@ -42,6 +47,8 @@ class ProviderRegistry:
     A provider class that declares ``info`` needs no metadata in ``config``;
     any other class must give ``name``, ``type``, ``country``, ``compliance``
     and ``auth_method`` there, and the registry builds its ProviderInfo.
+    Optional config keys are ``regions`` (the country by default, with GB as UK),
+    ``mfa_required``, ``mfa_kind`` and ``hosts``.
     """
 
     def __init__(self) -> None:
@@ -82,9 +89,13 @@ class ProviderRegistry:
         """Return the provider instance for ``provider_id``, built once per registry."""
         if provider_id not in self._instances:
             registration = self._registration(provider_id)
-            self._instances[provider_id] = registration.provider_class(
-                registration.config
-            )
+            instance = registration.provider_class(registration.config)
+            if not isinstance(getattr(instance, "info", None), ProviderInfo):
+                # A class registered with metadata in config has no ``info`` of
+                # its own, and HealthcareProvider.__repr__ and the compliance
+                # guard read it.
+                instance.info = registration.info
+            self._instances[provider_id] = instance
         return self._instances[provider_id]
 
     def get_registration(self, provider_id: str) -> ProviderRegistration:
@@ -182,11 +193,44 @@ def _info_for(
         name=str(config["name"]),
         type=_provider_type(str(config["type"]), f"register_provider({provider_id!r})"),
         country=country,
-        regions=tuple(config.get("regions", (country,))),
-        compliance=tuple(config["compliance"]),
+        regions=tuple(
+            region.upper()
+            for region in _string_list(
+                provider_id, config, "regions", [_COUNTRY_TO_REGION.get(country, country)]
+            )
+        ),
+        compliance=tuple(_string_list(provider_id, config, "compliance", None)),
         primary_auth=primary,
         secondary_auth=None,
         mfa_required=bool(config.get("mfa_required", False)),
-        mfa_kind=None,
+        mfa_kind=_mfa_kind(provider_id, config.get("mfa_kind")),
         hosts=tuple(config.get("hosts", ())),
     )
+
+
+def _string_list(
+    provider_id: str, config: Mapping[str, Any], key: str, default: list[str] | None
+) -> list[str]:
+    # A bare string is rejected because tuple() would split it into characters.
+    value = config.get(key, default)
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(item, str) for item in value
+    ):
+        raise ConfigurationError(
+            f"register_provider({provider_id!r}): {key} must be a list of strings, "
+            f"got {value!r}."
+        )
+    return list(value)
+
+
+def _mfa_kind(provider_id: str, value: Any) -> MfaKind | None:
+    if value is None:
+        return None
+    try:
+        return MfaKind(value)
+    except ValueError:
+        valid = ", ".join(k.value for k in MfaKind)
+        raise ConfigurationError(
+            f"register_provider({provider_id!r}): unknown mfa_kind {value!r}. "
+            f"Valid kinds: {valid}."
+        ) from None

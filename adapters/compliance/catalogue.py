@@ -132,9 +132,9 @@ def default_catalogue_path() -> Path:
 
 
 @cache
-def load_catalogue(path: Path | None = None) -> Catalogue:
+def load_catalogue(path: Path | str | None = None) -> Catalogue:
     """Load and check the catalogue at ``path`` (the shipped one by default)."""
-    path = path or default_catalogue_path()
+    path = Path(path) if path is not None else default_catalogue_path()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -153,7 +153,8 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         raise CatalogueError(path, 1, "<document>", "must be a mapping")
 
     version = data.get("schema_version")
-    if version != CATALOGUE_SCHEMA_VERSION:
+    # The type check stops ``true`` and ``1.0``, which compare equal to 1.
+    if type(version) is not int or version != CATALOGUE_SCHEMA_VERSION:
         raise CatalogueError(
             path,
             lines.of("schema_version"),
@@ -179,24 +180,29 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
 
 
 class _LineIndex:
-    """Map a key path in the YAML document to its 1-based line number."""
+    """Map a key path in the YAML document to its 1-based line number.
+
+    A mapping entry maps to the line of its key. A path that ends at a missing
+    key maps to the line of its deepest existing entry, so a missing field is
+    reported at the entry that lacks it.
+    """
 
     def __init__(self, root: yaml.Node | None) -> None:
         self._root = root
 
     def of(self, *keys: str | int) -> int | None:
-        node = self._root
+        node = located = self._root
         for key in keys:
+            pair: tuple[yaml.Node, yaml.Node] | None = None
             if isinstance(node, yaml.MappingNode):
-                node = next((v for k, v in node.value if k.value == key), None)
+                pair = next(((k, v) for k, v in node.value if k.value == key), None)
             elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-                node = node.value[key] if key < len(node.value) else None
-            else:
-                node = None
-            if node is None:
+                if key < len(node.value):
+                    pair = (node.value[key], node.value[key])
+            if pair is None:
                 break
-        target = node if node is not None else self._root
-        return target.start_mark.line + 1 if target is not None else None
+            located, node = pair
+        return located.start_mark.line + 1 if located is not None else None
 
 
 def _mapping(
@@ -239,6 +245,16 @@ def _region(path: Path, lines: _LineIndex, code: str, entry: Any) -> Region:
         raise fail(
             "residency", "must give a non-empty 'preferred' list of country codes"
         )
+    for key in ("preferred", "allowed"):
+        codes = residency.get(key, [])
+        if not _is_string_list(codes):
+            raise fail(
+                "residency",
+                f"'{key}' must be a list of country codes as strings, got {codes!r}"
+                " (quote NO, which YAML reads as false)",
+            )
+    if not _is_string_list(entry["regimes"]):
+        raise fail("regimes", f"must be a list of strings, got {entry['regimes']!r}")
     years = entry["audit_retention_years"]
     if not isinstance(years, int) or isinstance(years, bool) or years < 1:
         raise fail(
@@ -286,6 +302,10 @@ def _control(
         raise fail(
             "severity", f"{entry['severity']!r} is not one of {sorted(SEVERITIES)}"
         )
+    if not _is_string_list(entry.get("parameters", [])):
+        raise fail(
+            "parameters", f"must be a list of strings, got {entry['parameters']!r}"
+        )
     return Control(
         id=entry["id"],
         region=entry["region"],
@@ -295,3 +315,8 @@ def _control(
         severity=entry["severity"],
         parameters=tuple(entry.get("parameters", ())),
     )
+
+
+def _is_string_list(value: Any) -> bool:
+    # tuple() and frozenset() would split a bare string into characters.
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

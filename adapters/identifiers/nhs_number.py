@@ -34,7 +34,9 @@ def validate_nhs_number(value: str) -> str:
     removed, as NHS systems print the number in 3-3-4 groups.
     """
     if not isinstance(value, str):
-        raise InvalidIdentifierError("NHS number", repr(value), "expected a string")
+        raise InvalidIdentifierError(
+            "NHS number", repr(value), f"expected a string, got {type(value).__name__}"
+        )
     digits = value.replace(" ", "").replace("-", "")
     if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
         raise InvalidIdentifierError(

@@ -1,0 +1,38 @@
+"""Compliance guards that adapters enforce: consent, second factors and audit."""
+
+from carecert.adapters.compliance.audit import AuditRecord, AuditStore
+from carecert.adapters.compliance.catalogue import (
+    Catalogue,
+    CatalogueError,
+    Control,
+    Region,
+    load_catalogue,
+)
+from carecert.adapters.compliance.consent import (
+    ConsentBasis,
+    ConsentRecord,
+    ConsentRegistry,
+)
+from carecert.adapters.compliance.guard import ComplianceGuard
+from carecert.adapters.compliance.mfa import (
+    OneTimeCodeVerifier,
+    TotpVerifier,
+    UserSession,
+)
+
+__all__ = [
+    "AuditRecord",
+    "AuditStore",
+    "Catalogue",
+    "CatalogueError",
+    "ComplianceGuard",
+    "ConsentBasis",
+    "ConsentRecord",
+    "ConsentRegistry",
+    "Control",
+    "OneTimeCodeVerifier",
+    "Region",
+    "TotpVerifier",
+    "UserSession",
+    "load_catalogue",
+]

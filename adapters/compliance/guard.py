@@ -1,0 +1,173 @@
+"""The guard every adapter calls before and after touching patient data."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from carecert.adapters.compliance.audit import AuditStore
+from carecert.adapters.compliance.catalogue import load_catalogue
+from carecert.adapters.compliance.consent import ConsentBasis, ConsentRegistry
+from carecert.adapters.compliance.mfa import UserSession
+from carecert.adapters.errors import (
+    ComplianceError,
+    ConfigurationError,
+    SecondFactorRequiredError,
+)
+from carecert.adapters.models import Identifier
+from carecert.adapters.provider import ProviderInfo
+
+__all__ = [
+    "ACCESS_MODES",
+    "DEFAULT_AUDIT_PATH",
+    "ComplianceGuard",
+    "accepted_bases_for",
+]
+
+log = logging.getLogger("carecert.compliance")
+
+ACCESS_MODES = ("application-restricted", "user-restricted")
+DEFAULT_AUDIT_PATH = Path(".carecert") / "audit.sqlite3"
+SECOND_FACTOR_MAX_AGE = timedelta(hours=12)
+
+_BASES_BY_MODEL = {
+    "explicit": {ConsentBasis.EXPLICIT, ConsentBasis.WRITTEN},
+    "granular": {ConsentBasis.EXPLICIT, ConsentBasis.WRITTEN},
+    "opt-in": {ConsentBasis.EXPLICIT, ConsentBasis.WRITTEN},
+    "written": {ConsentBasis.WRITTEN},
+    "implied": set(ConsentBasis),
+    "opt-out": set(ConsentBasis),
+}
+
+
+def accepted_bases_for(regions: tuple[str, ...]) -> frozenset[ConsentBasis]:
+    """Return the consent bases every one of ``regions`` accepts (the strictest set)."""
+    catalogue = load_catalogue()
+    accepted = set(ConsentBasis)
+    for code in regions:
+        accepted &= _BASES_BY_MODEL[catalogue.region(code).consent]
+    return frozenset(accepted)
+
+
+class ComplianceGuard:
+    """Consent, second-factor and audit checks for one provider instance.
+
+    Config keys: ``consent_registry`` (a ConsentRegistry; an empty one by
+    default, so nothing is sent until consent is recorded), ``audit_store`` (an
+    AuditStore or a SQLite path; ``$CARECERT_AUDIT_DB`` or
+    ``.carecert/audit.sqlite3`` by default) and ``access_mode``.
+    """
+
+    def __init__(self, info: ProviderInfo, config: Mapping[str, Any]) -> None:
+        self.info = info
+        self.access_mode = str(config.get("access_mode") or "application-restricted")
+        if self.access_mode not in ACCESS_MODES:
+            raise ConfigurationError(
+                f"{info.id}: access_mode {self.access_mode!r} is invalid; "
+                f"use one of {', '.join(ACCESS_MODES)}."
+            )
+        registry = config.get("consent_registry")
+        if registry is None:
+            registry = ConsentRegistry(accepted_bases=accepted_bases_for(info.regions))
+        if not isinstance(registry, ConsentRegistry):
+            raise ConfigurationError(
+                f"{info.id}: consent_registry must be a ConsentRegistry, "
+                f"got {type(registry).__name__}."
+            )
+        self.consent = registry
+        configured_store = config.get("audit_store")
+        # A store the caller passed in is theirs to close; one opened here is ours.
+        self._owns_audit = not isinstance(configured_store, AuditStore)
+        self.audit = _audit_store(info, configured_store)
+
+    def close(self) -> None:
+        """Close the audit store if this guard opened it."""
+        if self._owns_audit:
+            self.audit.close()
+
+    def check_access(
+        self,
+        *,
+        patient: Identifier,
+        purpose: str,
+        operation: str,
+        session: UserSession | None = None,
+    ) -> None:
+        """Raise unless this access may go ahead; a refusal is audited as denied."""
+        try:
+            self._require_second_factor(session, operation)
+            self.consent.check(patient, purpose)
+        except ComplianceError as exc:
+            self.record_access(
+                patient=patient,
+                purpose=purpose,
+                operation=operation,
+                outcome="denied",
+                session=session,
+                detail=type(exc).__name__,
+            )
+            log.warning("%s %s denied: %s", self.info.id, operation, type(exc).__name__)
+            raise
+
+    def record_access(
+        self,
+        *,
+        patient: Identifier,
+        purpose: str,
+        operation: str,
+        outcome: str,
+        session: UserSession | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Write the audit record of one access attempt."""
+        self.audit.record(
+            regions=self.info.regions,
+            provider=self.info.id,
+            operation=operation,
+            outcome=outcome,
+            patient_system=patient.system,
+            patient_value=patient.value,
+            purpose=purpose,
+            actor=session.user_id if session else f"application:{self.info.id}",
+            detail=detail,
+        )
+
+    def _require_second_factor(
+        self, session: UserSession | None, operation: str
+    ) -> None:
+        if self.access_mode != "user-restricted" or not self.info.mfa_required:
+            return
+        kind = self.info.mfa_kind
+        if session is None:
+            raise SecondFactorRequiredError(
+                f"{self.info.id} {operation}: user-restricted access needs a UserSession "
+                f"with a verified {kind} second factor; none was given."
+            )
+        if kind is None or not session.has_verified(
+            kind, max_age=SECOND_FACTOR_MAX_AGE
+        ):
+            raise SecondFactorRequiredError(
+                f"{self.info.id} {operation}: user {session.user_id!r} has no {kind} second "
+                f"factor verified in the last {SECOND_FACTOR_MAX_AGE}. Verify it first."
+            )
+
+
+def _audit_store(info: ProviderInfo, configured: Any) -> AuditStore:
+    if isinstance(configured, AuditStore):
+        return configured
+    retention = {
+        code: region.audit_retention_years
+        for code, region in load_catalogue().regions.items()
+    }
+    if configured is None:
+        configured = os.environ.get("CARECERT_AUDIT_DB") or DEFAULT_AUDIT_PATH
+    if not isinstance(configured, str | Path):
+        raise ConfigurationError(
+            f"{info.id}: audit_store must be an AuditStore or a SQLite file path, "
+            f"got {type(configured).__name__}."
+        )
+    return AuditStore(configured, retention_years=retention)

@@ -1,0 +1,288 @@
+"""Compliance catalogue: the shipped file loads, and malformed copies are located."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from carecert.adapters.compliance.catalogue import (
+    CatalogueError,
+    default_catalogue_path,
+    load_catalogue,
+)
+from carecert.adapters.errors import ConfigurationError
+
+# A small valid catalogue. Each case below changes one line and locates the
+# expected error line by searching this text, not by asking the loader.
+VALID = """\
+# Test catalogue.
+
+schema_version: 1
+regions:
+  UK:
+    name: United Kingdom
+    regimes: [UK GDPR, DPA 2018]
+    residency:
+      preferred: [GB]
+      allowed: [IE]
+    audit_retention_years: 7
+    consent: explicit
+controls:
+  - id: UK-RES-01
+    region: UK
+    family: residency
+    title: Traffic stays in allowed jurisdictions
+    clause: UK GDPR Art. 44
+    severity: high
+    parameters: [residency]
+  - id: UK-RET-01
+    region: UK
+    family: retention
+    title: Every access writes an audit record
+    clause: UK GDPR Art. 30
+    severity: medium
+"""
+
+
+def line_of(text: str, fragment: str) -> int:
+    """Return the 1-based number of the one line of ``text`` with ``fragment``."""
+    matches = [n for n, line in enumerate(text.splitlines(), 1) if fragment in line]
+    assert len(matches) == 1, f"{fragment!r} is on lines {matches}"
+    return matches[0]
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+    return text.replace(old, new)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_catalogue_loads() -> None:
+    catalogue = load_catalogue()
+    assert catalogue.path == default_catalogue_path()
+    assert catalogue.schema_version == 1
+    assert catalogue.region("uk").audit_retention_years == 7
+    assert catalogue.region("UK").consent == "explicit"
+    assert catalogue.region("UK").allows_jurisdiction("GB")
+    assert not catalogue.region("UK").allows_jurisdiction("US")
+    assert catalogue.region("UK").allows_jurisdiction("NO")
+    assert catalogue.control("UK-RES-01").family == "residency"
+    assert len(catalogue.controls_for("UK")) == len(catalogue.controls)
+
+
+def test_shipped_catalogue_cached() -> None:
+    assert load_catalogue() is load_catalogue()
+
+
+def test_valid_copy_loads(tmp_path: Path) -> None:
+    catalogue = load_catalogue(write(tmp_path, VALID))
+    assert list(catalogue.controls) == ["UK-RES-01", "UK-RET-01"]
+    assert catalogue.control("UK-RET-01").parameters == ()
+    assert catalogue.region("UK").residency_allowed == frozenset({"IE"})
+
+
+def test_string_path_accepted(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+    catalogue = load_catalogue(str(path))
+    assert catalogue.path == path
+
+
+def test_unknown_region_lookup() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_catalogue().region("MARS")
+    assert "'MARS'" in str(caught.value)
+    assert "UK" in str(caught.value)
+
+
+def test_unknown_control_lookup() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_catalogue().control("UK-XXX-99")
+    assert "'UK-XXX-99'" in str(caught.value)
+    assert str(default_catalogue_path()) in str(caught.value)
+
+
+# Each case: (case id, line to replace, replacement, field named in the error,
+# fragment of the line the error must point at, text the problem must contain).
+MALFORMED = [
+    (
+        "bad-yaml",
+        "    severity: high\n",
+        "    severity: high: really\n",
+        "<document>",
+        "severity: high: really",
+        "not valid YAML",
+    ),
+    (
+        "schema-version",
+        "schema_version: 1\n",
+        "schema_version: 2\n",
+        "schema_version",
+        "schema_version",
+        "is 2",
+    ),
+    (
+        "schema-version-bool",
+        "schema_version: 1\n",
+        "schema_version: true\n",
+        "schema_version",
+        "schema_version",
+        "is True",
+    ),
+    (
+        "unknown-region",
+        "  - id: UK-RET-01\n    region: UK\n",
+        "  - id: UK-RET-01\n    region: EU\n",
+        "controls[1].region",
+        "region: EU",
+        "'EU' is not a region",
+    ),
+    (
+        "unknown-family",
+        "    family: residency\n",
+        "    family: residence\n",
+        "controls[0].family",
+        "family: residence",
+        "'residence' is not one of",
+    ),
+    (
+        "missing-clause",
+        "    clause: UK GDPR Art. 30\n",
+        "",
+        "controls[1].clause",
+        "- id: UK-RET-01",
+        "is missing",
+    ),
+    (
+        "duplicate-id",
+        "  - id: UK-RET-01\n",
+        "  - id: UK-RES-01\n",
+        "controls[1].id",
+        "- id: UK-RES-01\n    region: UK\n    family: retention",
+        "duplicate control id 'UK-RES-01'",
+    ),
+    (
+        "retention-zero",
+        "    audit_retention_years: 7\n",
+        "    audit_retention_years: 0\n",
+        "regions.UK.audit_retention_years",
+        "audit_retention_years",
+        "got 0",
+    ),
+    (
+        "retention-string",
+        "    audit_retention_years: 7\n",
+        "    audit_retention_years: seven\n",
+        "regions.UK.audit_retention_years",
+        "audit_retention_years",
+        "got 'seven'",
+    ),
+    (
+        "region-field-missing",
+        "    consent: explicit\n",
+        "",
+        "regions.UK.consent",
+        "  UK:",
+        "is missing",
+    ),
+    (
+        "residency-bare-no",
+        "      allowed: [IE]\n",
+        "      allowed: [IE, NO]\n",
+        "regions.UK.residency",
+        "residency:",
+        "'allowed' must be a list of country codes as strings, got ['IE', False]",
+    ),
+    (
+        "residency-string",
+        "      preferred: [GB]\n",
+        "      preferred: GB\n",
+        "regions.UK.residency",
+        "residency:",
+        "'preferred' must be a list of country codes as strings, got 'GB'",
+    ),
+    (
+        "regimes-string",
+        "    regimes: [UK GDPR, DPA 2018]\n",
+        "    regimes: UK GDPR\n",
+        "regions.UK.regimes",
+        "regimes: UK GDPR",
+        "got 'UK GDPR'",
+    ),
+    (
+        "parameters-string",
+        "    parameters: [residency]\n",
+        "    parameters: residency\n",
+        "controls[0].parameters",
+        "parameters: residency",
+        "got 'residency'",
+    ),
+    (
+        "unknown-severity",
+        "    severity: medium\n",
+        "    severity: urgent\n",
+        "controls[1].severity",
+        "severity: urgent",
+        "'urgent' is not one of",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line_fragment", "problem"),
+    [case[1:] for case in MALFORMED],
+    ids=[case[0] for case in MALFORMED],
+)
+def test_malformed_copy_located(
+    tmp_path: Path,
+    old: str,
+    new: str,
+    field: str,
+    line_fragment: str,
+    problem: str,
+) -> None:
+    text = replace_once(VALID, old, new)
+    path = write(tmp_path, text)
+    expected_line = expected_line_of(text, line_fragment)
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    message = str(caught.value)
+    assert f"{path}:{expected_line}:" in message
+    assert f"field {field!r}" in message
+    assert problem in message
+    assert caught.value.line == expected_line
+    assert caught.value.field == field
+    assert caught.value.path == str(path)
+
+
+def expected_line_of(text: str, fragment: str) -> int:
+    # A fragment spanning lines locates the line it starts on.
+    if "\n" in fragment:
+        assert text.count(fragment) == 1
+        return text[: text.index(fragment)].count("\n") + 1
+    return line_of(text, fragment)
+
+
+def test_unreadable_file_named(tmp_path: Path) -> None:
+    path = tmp_path / "absent.yaml"
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    assert str(path) in str(caught.value)
+    assert "cannot be read" in str(caught.value)
+
+
+def test_non_mapping_document(tmp_path: Path) -> None:
+    path = write(tmp_path, "- just\n- a list\n")
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    assert f"{path}:1:" in str(caught.value)
+    assert "must be a mapping" in str(caught.value)
+
+
+def test_error_is_configuration_error() -> None:
+    assert issubclass(CatalogueError, ConfigurationError)
