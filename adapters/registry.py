@@ -196,7 +196,10 @@ def _info_for(
         regions=tuple(
             region.upper()
             for region in _string_list(
-                provider_id, config, "regions", [_COUNTRY_TO_REGION.get(country, country)]
+                provider_id,
+                config,
+                "regions",
+                [_COUNTRY_TO_REGION.get(country, country)],
             )
         ),
         compliance=tuple(_string_list(provider_id, config, "compliance", None)),

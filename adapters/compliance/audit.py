@@ -80,9 +80,19 @@ class AuditStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._retention_years = dict(retention_years)
         self._lock = threading.Lock()
-        self._connection = sqlite3.connect(self.path, check_same_thread=False)
-        self._connection.execute(_SCHEMA)
-        self._connection.commit()
+        self._open: sqlite3.Connection | None = None
+        with self._lock:
+            self._connection.execute(_SCHEMA)
+            self._connection.commit()
+
+    @property
+    def _connection(self) -> sqlite3.Connection:
+        # Reopened after close() so an adapter can be closed and used again. An
+        # in-memory store loses its records on close, as SQLite does.
+        if self._open is None:
+            self._open = sqlite3.connect(self.path, check_same_thread=False)
+            self._open.execute(_SCHEMA)
+        return self._open
 
     def retention_years(self, region: str) -> int:
         """Return how many years records of ``region`` are kept."""
@@ -204,7 +214,9 @@ class AuditStore:
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:
-            self._connection.close()
+            if self._open is not None:
+                self._open.close()
+                self._open = None
 
 
 def _utc(at: datetime | None, method: str) -> datetime:

@@ -1,0 +1,56 @@
+"""Provider adapters, the canonical model and the provider registry."""
+
+from carecert.adapters.errors import (
+    AuthenticationError,
+    CarecertError,
+    ComplianceError,
+    ConfigurationError,
+    ConsentRequiredError,
+    InvalidIdentifierError,
+    InvalidResponseError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    ResourceNotFoundError,
+    RetentionViolationError,
+    SecondFactorRequiredError,
+    UnknownProviderError,
+)
+from carecert.adapters.provider import (
+    AuthMethod,
+    HealthcareProvider,
+    MfaKind,
+    ProviderHost,
+    ProviderInfo,
+    ProviderType,
+)
+from carecert.adapters.registry import ProviderRegistration, ProviderRegistry
+
+# Provider adapters come last: they import the modules above.
+from carecert.adapters.nhs import NHSInterface  # noqa: E402
+
+__all__ = [
+    "AuthMethod",
+    "AuthenticationError",
+    "CarecertError",
+    "ComplianceError",
+    "ConfigurationError",
+    "ConsentRequiredError",
+    "HealthcareProvider",
+    "InvalidIdentifierError",
+    "InvalidResponseError",
+    "MfaKind",
+    "NHSInterface",
+    "ProviderError",
+    "ProviderHost",
+    "ProviderInfo",
+    "ProviderRegistration",
+    "ProviderRegistry",
+    "ProviderType",
+    "ProviderUnavailableError",
+    "RateLimitedError",
+    "ResourceNotFoundError",
+    "RetentionViolationError",
+    "SecondFactorRequiredError",
+    "UnknownProviderError",
+]

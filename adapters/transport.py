@@ -1,0 +1,111 @@
+"""The one way adapters build their HTTP clients.
+
+Every adapter client gets the TLS context from build_ssl_context, timeouts
+from the provider config and one INFO log line per exchange. Keeping this in
+one place means no adapter can skip certificate checks or log a header.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from carecert.adapters.errors import ConfigurationError
+from carecert.adapters.provider import ProviderInfo
+from carecert.adapters.tls import build_ssl_context
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "build_async_client",
+    "build_timeout",
+]
+
+log = logging.getLogger("carecert.http")
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds allowed for each read, write and pool wait."""
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+"""Seconds allowed to open a connection, TLS handshake included."""
+
+
+def build_async_client(
+    info: ProviderInfo,
+    config: Mapping[str, Any],
+    *,
+    base_url: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """Build the httpx.AsyncClient for one adapter instance.
+
+    Config keys: ``timeout`` and ``connect_timeout`` (seconds), the TLS keys
+    that build_ssl_context reads, and ``transport`` (an
+    httpx.AsyncBaseTransport that replaces the network, as the harness does to
+    reach an in-process simulator). The ``transport`` argument takes precedence
+    over the config key. httpx ignores ``verify`` when a transport is given,
+    so the TLS context applies only to real connections. It is built anyway,
+    so that a bad TLS setting fails here.
+    """
+    ssl_context = build_ssl_context(info, config)
+    chosen = transport if transport is not None else config.get("transport")
+    if chosen is not None and not isinstance(chosen, httpx.AsyncBaseTransport):
+        raise ConfigurationError(
+            f"{info.id}: config key 'transport' must be an httpx.AsyncBaseTransport, "
+            f"got {type(chosen).__name__}. Pass e.g. httpx.ASGITransport(app)."
+        )
+
+    # NOTE: the logged path can contain a patient identifier, as PDS puts the
+    # NHS number there; treat the carecert.http log as personal data.
+    async def log_exchange(response: httpx.Response) -> None:
+        request = response.request
+        log.info(
+            "%s %s -> %d (provider %s)",
+            request.method,
+            _url_without_query(request.url),
+            response.status_code,
+            info.id,
+        )
+
+    return httpx.AsyncClient(
+        base_url=base_url or "",
+        verify=ssl_context,
+        timeout=build_timeout(info, config),
+        transport=chosen,
+        event_hooks={"response": [log_exchange]},
+        follow_redirects=False,
+    )
+
+
+def build_timeout(info: ProviderInfo, config: Mapping[str, Any]) -> httpx.Timeout:
+    """Build the client timeouts from ``timeout`` and ``connect_timeout``."""
+    timeout = _seconds(info, config, "timeout", DEFAULT_TIMEOUT)
+    connect = _seconds(info, config, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)
+    return httpx.Timeout(timeout, connect=connect)
+
+
+def _seconds(
+    info: ProviderInfo, config: Mapping[str, Any], key: str, default: float
+) -> float:
+    value = config.get(key)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigurationError(
+            f"{info.id}: {key} {value!r} is invalid. "
+            "Give a positive number of seconds, e.g. 30."
+        )
+    return seconds
+
+
+def _url_without_query(url: httpx.URL) -> str:
+    # Built from parts so that neither the query nor any userinfo is logged.
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}{url.raw_path.split(b'?')[0].decode()}"

@@ -1,0 +1,1 @@
+"""Control checks: pure functions that return findings, used by the suites."""

@@ -1,0 +1,89 @@
+"""Session and per-test state of the carecert plugin."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from carecert.adapters.compliance.catalogue import Catalogue
+from carecert.adapters.registry import ProviderRegistry
+from carecert.harness.evidence import ControlResult, EvidenceItem, EvidenceKind
+
+__all__ = ["RECORD_MODES", "CarecertState", "TestEvidence"]
+
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+
+
+@dataclass
+class CarecertState:
+    """What the plugin knows for one pytest session."""
+
+    catalogue: Catalogue
+    registry: ProviderRegistry
+    regions: list[str]
+    providers: list[str]
+    controls: list[str]
+    record_mode: str
+    mock_api: bool
+    cassette_dir: Path
+    evidence_dir: Path | None
+    rootdir: Path
+    started_at: datetime
+    results: list[ControlResult] = field(default_factory=list)
+    evidence_written: tuple[Path, Path] | None = None
+
+    @property
+    def replaying(self) -> bool:
+        """True when traffic comes from cassettes and the network is blocked."""
+        return self.record_mode == "none" and not self.mock_api
+
+
+@dataclass
+class TestEvidence:
+    """Evidence one test gathered: files with their SHA-256, and notes."""
+
+    rootdir: Path | None = None
+    items: list[EvidenceItem] = field(default_factory=list)
+    decided_by: str | None = None
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def add_file(self, path: Path | str, kind: EvidenceKind, description: str) -> None:
+        """Add a file once, with its SHA-256 digest.
+
+        Paths under the rootdir are stored relative to it, so a report stays
+        readable when it is moved to another machine.
+        """
+        path = Path(path)
+        key = (kind, str(path))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        item = EvidenceItem.for_file(path, kind, description)
+        if self.rootdir is not None and path.is_absolute():
+            try:
+                shown = path.relative_to(self.rootdir)
+            except ValueError:
+                shown = path
+            item = replace(item, path=str(shown))
+        self.items.append(item)
+
+    def note(self, description: str) -> None:
+        """Add a free-text observation, such as a negotiated TLS version."""
+        self.items.append(
+            EvidenceItem(kind="note", path=None, sha256=None, description=description)
+        )
+
+    def decide(self, rule: str) -> None:
+        """Record which rule decided the outcome (e.g. the stricter of two regions)."""
+        self.decided_by = rule
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

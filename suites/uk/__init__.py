@@ -1,0 +1,1 @@
+"""carecert package."""

@@ -1,0 +1,77 @@
+"""UK MFA control: user-restricted access needs a verified second factor."""
+
+from __future__ import annotations
+
+import pytest
+
+from carecert.adapters.compliance import (
+    ConsentRegistry,
+    OneTimeCodeVerifier,
+    UserSession,
+)
+from carecert.adapters.errors import SecondFactorRequiredError
+from carecert.harness.transports import RecordingTransport
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.mark.control("UK-MFA-01")
+async def test_user_restricted_access_without_second_factor_refused(
+    provider_id, provider_factory, provider_harness, evidence
+):
+    harness = provider_harness(provider_id)
+    info = harness.info
+    if not info.mfa_required:
+        pytest.skip(f"not applicable: {provider_id} does not require MFA")
+    patient = harness.sample_patient
+    transport = RecordingTransport()
+    provider = provider_factory(
+        provider_id,
+        access_mode="user-restricted",
+        consent_registry=ConsentRegistry([harness.consent_for(patient)]),
+        transport=transport,
+    )
+
+    with pytest.raises(SecondFactorRequiredError):
+        await harness.read_patient(provider, patient)
+    with pytest.raises(SecondFactorRequiredError):
+        await harness.read_patient(
+            provider, patient, session=UserSession("clinician-1")
+        )
+
+    assert transport.requests == [], (
+        f"UK-MFA-01: {provider_id} sent {len(transport.requests)} request(s) for a "
+        "user without a verified second factor; required: nothing sent"
+    )
+    evidence.note(
+        f"{provider_id} declares MFA kind {info.mfa_kind}; unverified access refused"
+    )
+
+
+@pytest.mark.control("UK-MFA-01")
+async def test_user_restricted_access_with_verified_factor_allowed(
+    provider_id, provider_factory, provider_harness, provider_cassette, evidence
+):
+    harness = provider_harness(provider_id)
+    if not harness.info.mfa_required:
+        pytest.skip(f"not applicable: {provider_id} does not require MFA")
+    patient = harness.sample_patient
+    sent: list[str] = []
+    verifier = OneTimeCodeVerifier(
+        harness.info.mfa_kind, lambda user, code: sent.append(code)
+    )
+    session = UserSession("clinician-1")
+    verifier.challenge(session)
+
+    assert verifier.verify(session, sent[-1])
+
+    provider = provider_factory(
+        provider_id,
+        access_mode="user-restricted",
+        consent_registry=ConsentRegistry([harness.consent_for(patient)]),
+    )
+    with provider_cassette(provider_id, "user_restricted_read"):
+        record = await harness.read_patient(provider, patient, session=session)
+
+    assert record.patient.identifier_value(patient.system) == patient.value
+    evidence.note(f"{harness.info.mfa_kind} code verified; access allowed and replayed")
