@@ -26,8 +26,9 @@ from carecert.adapters.provider import (
 )
 from carecert.adapters.registry import ProviderRegistration, ProviderRegistry
 
-# Provider adapters come last: they import the modules above.
-from carecert.adapters.nhs import NHSInterface  # noqa: E402
+# isort: split
+# Provider adapters come last because they import the modules above.
+from carecert.adapters.nhs import NHSInterface
 
 __all__ = [
     "AuthMethod",

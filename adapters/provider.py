@@ -76,7 +76,7 @@ class ProviderHost:
 
 @dataclass(frozen=True)
 class ProviderInfo:
-    """What a provider declares about itself: identity, law, auth and hosts."""
+    """A provider's declaration of its identity, law, auth methods and hosts."""
 
     id: str
     name: str
@@ -131,10 +131,10 @@ class HealthcareProvider(ABC):
             )
         self.config: Mapping[str, Any] = config
 
-    async def initialize(self) -> None:
+    async def initialize(self) -> None:  # noqa: B027 (an optional hook)
         """Prepare the adapter for calls; the default does nothing."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (an optional hook)
         """Release the adapter's connections; the default does nothing."""
 
     async def __aenter__(self) -> Self:

@@ -25,7 +25,7 @@ ENTRY_POINT_GROUP = "carecert.providers"
 """Entry point group through which installed packages register providers."""
 
 # Region codes follow the compliance catalogue, which names the United Kingdom
-# "UK" while ISO 3166-1 gives it "GB"; every other code is the same in both.
+# "UK" where ISO 3166-1 gives "GB". Every other code is the same in both.
 _COUNTRY_TO_REGION = {"GB": "UK"}
 
 _METADATA_KEYS = ("name", "type", "country", "compliance", "auth_method")
@@ -176,7 +176,8 @@ def _info_for(
     missing = [key for key in _METADATA_KEYS if key not in config]
     if missing:
         raise ConfigurationError(
-            f"register_provider({provider_id!r}): {provider_class.__name__} declares no "
+            f"register_provider({provider_id!r}): {provider_class.__name__} "
+            "declares no "
             f"ProviderInfo, so config must give {', '.join(missing)}."
         )
     try:

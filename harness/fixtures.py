@@ -110,8 +110,9 @@ def provider_harness(carecert_state: CarecertState) -> Callable[[str], ProviderH
         harness = harness_for(registration.provider_class, registration.config)
         if harness is None:
             pytest.skip(
-                f"not applicable: {provider_id} ({registration.provider_class.__name__}) "
-                "defines no carecert_harness(), so it has no recorded traffic or simulator"
+                f"not applicable: {provider_id} "
+                f"({registration.provider_class.__name__}) defines no "
+                "carecert_harness(), so it has no recorded traffic or simulator"
             )
         return harness
 

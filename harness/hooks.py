@@ -11,7 +11,7 @@ from carecert.adapters.registry import ProviderRegistry
 def pytest_carecert_register_providers(registry: ProviderRegistry) -> None:
     """Register the project's own providers on carecert's registry.
 
-    Implement it in a conftest.py or plugin; it runs once per session, after the
-    built-in providers and those published through the ``carecert.providers``
-    entry point group are registered.
+    Implement it in a conftest.py or plugin. It runs once per session, after
+    the built-in providers and those published through the
+    ``carecert.providers`` entry point group are registered.
     """

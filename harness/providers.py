@@ -1,4 +1,4 @@
-"""What the suites need from a provider to test it without a real backend.
+"""Per-provider test hooks that let the suites run without a real backend.
 
 A provider class opts in by defining ``carecert_harness()``, a classmethod that
 returns a ProviderHarness. The suites then run every control of the
@@ -48,7 +48,7 @@ class ProviderHarness(ABC):
 
     @abstractmethod
     def point_at(self, base_url: str) -> dict[str, Any]:
-        """Return config overrides that send all of the adapter's traffic to ``base_url``."""
+        """Return config overrides that send all adapter traffic to ``base_url``."""
 
     @abstractmethod
     async def read_patient(

@@ -20,7 +20,7 @@ def split_values(values: Iterable[str] | None) -> list[str]:
 
 
 def parse_regions(values: Iterable[str] | None, catalogue: Catalogue) -> list[str]:
-    """Return the upper-cased region codes, or raise UsageError naming the valid ones."""
+    """Return the upper-cased region codes, or raise UsageError listing valid ones."""
     regions = [value.upper() for value in split_values(values)]
     unknown = [region for region in regions if region not in catalogue.regions]
     if unknown:

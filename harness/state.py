@@ -18,7 +18,7 @@ RECORD_MODES = ("none", "once", "new_episodes", "all")
 
 @dataclass
 class CarecertState:
-    """What the plugin knows for one pytest session."""
+    """State of the carecert plugin for one pytest session."""
 
     catalogue: Catalogue
     registry: ProviderRegistry

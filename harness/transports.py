@@ -8,7 +8,7 @@ __all__ = ["RecordingTransport"]
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
-    """Keep every request that reaches it and answer 599.
+    """Record every request that reaches it and return status 599.
 
     Compliance tests hand it to an adapter whose guard should stop the call
     first, then assert that ``requests`` is empty.

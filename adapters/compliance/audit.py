@@ -132,7 +132,8 @@ class AuditStore:
         with self._lock:
             cursor = self._connection.execute(
                 "INSERT INTO audit_record (recorded_at, retain_until, region, provider,"
-                " operation, patient_system, patient_value, purpose, actor, outcome, detail)"
+                " operation, patient_system, patient_value, purpose, actor, outcome,"
+                " detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     recorded_at.isoformat(),
@@ -180,7 +181,8 @@ class AuditStore:
         record = self.get(record_id)
         if now < record.retain_until:
             raise RetentionViolationError(
-                f"Audit record {record_id} ({record.region}, {record.operation}) must be "
+                f"Audit record {record_id} ({record.region}, {record.operation}) "
+                "must be "
                 f"kept until {record.retain_until.isoformat()}; deletion at "
                 f"{now.isoformat()} is refused."
             )

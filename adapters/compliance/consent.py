@@ -14,7 +14,7 @@ __all__ = ["ConsentBasis", "ConsentRecord", "ConsentRegistry"]
 
 
 class ConsentBasis(StrEnum):
-    """How consent was given; regions differ in which bases they accept."""
+    """Legal basis of a consent; regions differ in which bases they accept."""
 
     EXPLICIT = "explicit"
     WRITTEN = "written"
@@ -78,7 +78,10 @@ class ConsentRegistry:
     def withdraw(
         self, patient: Identifier, purpose: str, at: datetime | None = None
     ) -> int:
-        """Withdraw every active consent of ``patient`` for ``purpose``; return how many."""
+        """Withdraw every active consent of ``patient`` for ``purpose``.
+
+        Returns how many records were withdrawn.
+        """
         at = _aware(at, "withdraw")
         withdrawn = 0
         with self._lock:
@@ -97,7 +100,7 @@ class ConsentRegistry:
     ) -> ConsentRecord:
         """Return the active consent for ``patient`` and ``purpose`` or raise.
 
-        The error says why (none recorded, withdrawn, expired, another purpose
+        The error states why (none recorded, withdrawn, expired, another purpose
         only, or a basis the region does not accept) but not who the patient is
         beyond the identifier the caller already holds.
         """
@@ -139,7 +142,10 @@ def _refusal(
         return f"No consent is recorded for {subject}. {fix}"
     if not for_purpose:
         others = ", ".join(sorted({r.purpose for r in for_patient}))
-        return f"No consent is recorded for {subject}; consent covers only: {others}. {fix}"
+        return (
+            f"No consent is recorded for {subject}; consent covers only: {others}. "
+            f"{fix}"
+        )
     if any(r.withdrawn_at is not None and at >= r.withdrawn_at for r in for_purpose):
         return f"Consent for {subject} was withdrawn. Nothing may be sent."
     if any(r.expires_at is not None and at >= r.expires_at for r in for_purpose):

@@ -144,14 +144,16 @@ class ComplianceGuard:
         kind = self.info.mfa_kind
         if session is None:
             raise SecondFactorRequiredError(
-                f"{self.info.id} {operation}: user-restricted access needs a UserSession "
+                f"{self.info.id} {operation}: user-restricted access needs a "
+                "UserSession "
                 f"with a verified {kind} second factor; none was given."
             )
         if kind is None or not session.has_verified(
             kind, max_age=SECOND_FACTOR_MAX_AGE
         ):
             raise SecondFactorRequiredError(
-                f"{self.info.id} {operation}: user {session.user_id!r} has no {kind} second "
+                f"{self.info.id} {operation}: user {session.user_id!r} has no "
+                f"{kind} second "
                 f"factor verified in the last {SECOND_FACTOR_MAX_AGE}. Verify it first."
             )
 

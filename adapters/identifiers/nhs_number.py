@@ -18,7 +18,9 @@ def nhs_number_check_digit(first_nine: str) -> int | None:
     """Compute the check digit for nine digits, or None where none can be issued."""
     if len(first_nine) != 9 or not first_nine.isascii() or not first_nine.isdigit():
         raise ValueError(f"expected nine ASCII digits, got {first_nine!r}")
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, _WEIGHTS))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(first_nine, _WEIGHTS, strict=True)
+    )
     check = 11 - total % 11
     if check == 11:
         return 0

@@ -45,6 +45,7 @@ class Appointment(CanonicalModel):
     def _end_after_start(self) -> Appointment:
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError(
-                f"end {self.end.isoformat()} must be after start {self.start.isoformat()}"
+                f"end {self.end.isoformat()} must be after "
+                f"start {self.start.isoformat()}"
             )
         return self

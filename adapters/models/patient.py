@@ -26,7 +26,7 @@ class AdministrativeGender(StrEnum):
 
 
 class Patient(CanonicalModel):
-    """A patient as one provider knows them.
+    """A patient as one provider records them.
 
     ``id`` is the provider's logical id; ``identifiers`` holds the national and
     local identifiers with their systems. Dates of death carry a time zone

@@ -11,7 +11,13 @@ from carecert.adapters.compliance.catalogue import Region
 from carecert.adapters.provider import ProviderInfo
 from carecert.harness.controls.traffic import read_interactions
 
-__all__ = ["HostUse", "ResidencyFinding", "check_residency", "hosts_in_cassettes"]
+__all__ = [
+    "HostUse",
+    "ResidencyFinding",
+    "check_residency",
+    "hosts_in_cassettes",
+    "residency_basis",
+]
 
 
 @dataclass(frozen=True)
@@ -89,3 +95,27 @@ def check_residency(
                 )
             )
     return findings
+
+
+def residency_basis(info: ProviderInfo, region: Region, uses: Iterable[HostUse]) -> str:
+    """Describe which residency rule admitted the hosts, for the evidence report.
+
+    Regions such as the UK prefer their own territory and also allow
+    jurisdictions with an adequacy decision, so an auditor needs to see which
+    of the two applied.
+    """
+    hosts = {use.host for use in uses} | {declared.host for declared in info.hosts}
+    by_rule: dict[str, list[str]] = {"preferred": [], "allowed": []}
+    for host in sorted(hosts):
+        jurisdiction = info.host_jurisdiction(host)
+        if jurisdiction in region.residency_preferred:
+            by_rule["preferred"].append(f"{host} ({jurisdiction})")
+        elif jurisdiction in region.residency_allowed:
+            by_rule["allowed"].append(f"{host} ({jurisdiction})")
+    preferred = ", ".join(sorted(region.residency_preferred))
+    if not by_rule["allowed"]:
+        return f"{region.code} preferred residency: every host is in {preferred}"
+    return (
+        f"{region.code} allowed residency (transfer basis needed) for "
+        f"{', '.join(by_rule['allowed'])}; preferred ({preferred}) for the rest"
+    )

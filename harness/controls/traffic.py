@@ -13,7 +13,10 @@ __all__ = ["read_interactions"]
 
 
 def read_interactions(path: Path) -> list[tuple[Request, dict[str, Any]]]:
-    """Load a cassette as (request, response) pairs, after the format and secret checks."""
+    """Load a cassette as (request, response) pairs.
+
+    The persister checks the format and scans for secrets first.
+    """
     requests, responses, *_metadata = JsonPersister.load_cassette(
         path, serializer=JsonSerializer()
     )

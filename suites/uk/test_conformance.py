@@ -1,4 +1,4 @@
-"""UK conformance control: recorded traffic matches the provider's OpenAPI description."""
+"""UK conformance control: recorded traffic matches the provider's OpenAPI file."""
 
 from __future__ import annotations
 

@@ -79,7 +79,8 @@ async def test_adapter_negotiates_tls_1_2_or_later(
     with serve_tls(ca=tls_authority()) as server:
         provider = _adapter_for(provider_factory, harness, server, tmp_path)
         with pytest.raises(ProviderError):
-            # The test server is not the provider, so the call fails after the handshake.
+            # The test server is not the provider, so the call fails after
+            # the handshake.
             await harness.read_patient(provider, harness.sample_patient)
         server.wait_for_handshakes(1)
         versions = list(server.versions)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from carecert.harness.controls.residency import check_residency, hosts_in_cassettes
+from carecert.harness.controls.residency import (
+    check_residency,
+    hosts_in_cassettes,
+    residency_basis,
+)
 
 
 @pytest.mark.control("UK-RES-01")
@@ -15,7 +19,8 @@ def test_provider_hosts_in_allowed_jurisdictions(
     region = carecert_state.catalogue.region("UK")
     cassettes = sorted((carecert_state.cassette_dir / provider_id).glob("*.json"))
     assert cassettes, (
-        f"no cassettes for {provider_id} in {carecert_state.cassette_dir / provider_id}; "
+        f"no cassettes for {provider_id} in "
+        f"{carecert_state.cassette_dir / provider_id}; "
         "record them with --record-mode=once"
     )
 
@@ -28,6 +33,7 @@ def test_provider_hosts_in_allowed_jurisdictions(
         )
     seen = sorted({use.host for use in uses})
     evidence.note(f"hosts contacted: {', '.join(seen)}")
+    evidence.decide(residency_basis(info, region, uses))
     assert not findings, "UK-RES-01 (UK GDPR Art. 44) failed:\n" + "\n".join(
         f"  {finding}" for finding in findings
     )

@@ -95,6 +95,7 @@ async def test_audit_records_kept_for_uk_period(
         "the purge must itself be audited and the expired record gone"
     )
     evidence.note(
-        f"{provider_id} audit store keeps UK records {store.retention_years('UK')} years; "
+        f"{provider_id} audit store keeps UK records "
+        f"{store.retention_years('UK')} years; "
         f"required {required}; early deletion refused, purge audited"
     )
