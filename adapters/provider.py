@@ -106,9 +106,13 @@ class ProviderInfo:
         return Path(str(traversable))
 
     def host_jurisdiction(self, host: str) -> str | None:
-        """Return the declared jurisdiction of ``host``, or None if undeclared."""
+        """Return the declared jurisdiction of ``host``, or None if undeclared.
+
+        Host names match case-insensitively, as DNS names do.
+        """
+        expected = host.lower()
         for declared in self.hosts:
-            if declared.host == host:
+            if declared.host.lower() == expected:
                 return declared.jurisdiction
         return None
 

@@ -1,7 +1,8 @@
 """The one way adapters build their HTTP clients.
 
-Every adapter client gets the TLS context from build_ssl_context, timeouts
-from the provider config and one INFO log line per exchange. Keeping this in
+Every adapter client gets the TLS context from build_ssl_context, timeouts and
+connection pool limits from the provider config and one INFO log line per
+exchange. Keeping this in
 one place means no adapter can skip certificate checks or log a header.
 """
 
@@ -19,8 +20,12 @@ from carecert.adapters.tls import build_ssl_context
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_KEEPALIVE_EXPIRY",
+    "DEFAULT_MAX_KEEPALIVE",
+    "DEFAULT_POOL_SIZE",
     "DEFAULT_TIMEOUT",
     "build_async_client",
+    "build_limits",
     "build_timeout",
 ]
 
@@ -32,6 +37,15 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 """Seconds allowed to open a connection, TLS handshake included."""
 
+DEFAULT_POOL_SIZE = 20
+"""Maximum open connections per client, so per provider instance."""
+
+DEFAULT_MAX_KEEPALIVE = 10
+"""Maximum idle connections kept open for reuse."""
+
+DEFAULT_KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle connection is kept open, the same as httpx 0.28's default."""
+
 
 def build_async_client(
     info: ProviderInfo,
@@ -42,13 +56,14 @@ def build_async_client(
 ) -> httpx.AsyncClient:
     """Build the httpx.AsyncClient for one adapter instance.
 
-    Config keys: ``timeout`` and ``connect_timeout`` (seconds), the TLS keys
-    that build_ssl_context reads, and ``transport`` (an
+    Config keys: the timeout keys of build_timeout, the pool keys of
+    build_limits, the TLS keys that build_ssl_context reads, and
+    ``transport`` (an
     httpx.AsyncBaseTransport that replaces the network, as the harness does to
     reach an in-process simulator). The ``transport`` argument takes precedence
     over the config key. httpx ignores ``verify`` when a transport is given,
     so the TLS context applies only to real connections. It is built anyway,
-    so that a bad TLS setting fails here.
+    so that a bad TLS setting fails here. The same holds for the pool limits.
     """
     ssl_context = build_ssl_context(info, config)
     chosen = transport if transport is not None else config.get("transport")
@@ -74,6 +89,7 @@ def build_async_client(
         base_url=base_url or "",
         verify=ssl_context,
         timeout=build_timeout(info, config),
+        limits=build_limits(info, config),
         transport=chosen,
         event_hooks={"response": [log_exchange]},
         follow_redirects=False,
@@ -81,10 +97,58 @@ def build_async_client(
 
 
 def build_timeout(info: ProviderInfo, config: Mapping[str, Any]) -> httpx.Timeout:
-    """Build the client timeouts from ``timeout`` and ``connect_timeout``."""
+    """Build the client timeouts from the config, in seconds.
+
+    ``connect_timeout`` bounds opening a connection. ``read_timeout``,
+    ``write_timeout`` and ``pool_timeout`` (the wait for a free pooled
+    connection) default to ``timeout``.
+    """
     timeout = _seconds(info, config, "timeout", DEFAULT_TIMEOUT)
-    connect = _seconds(info, config, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)
-    return httpx.Timeout(timeout, connect=connect)
+    return httpx.Timeout(
+        timeout,
+        connect=_seconds(info, config, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+        read=_seconds(info, config, "read_timeout", timeout),
+        write=_seconds(info, config, "write_timeout", timeout),
+        pool=_seconds(info, config, "pool_timeout", timeout),
+    )
+
+
+def build_limits(info: ProviderInfo, config: Mapping[str, Any]) -> httpx.Limits:
+    """Build the connection pool limits from the config.
+
+    ``pool_size`` caps open connections and ``max_keepalive`` the idle ones
+    kept for reuse (at most ``pool_size``). ``keepalive_expiry`` is in seconds.
+    """
+    pool_size = _count(info, config, "pool_size", DEFAULT_POOL_SIZE)
+    max_keepalive = _count(
+        info, config, "max_keepalive", min(DEFAULT_MAX_KEEPALIVE, pool_size)
+    )
+    if max_keepalive > pool_size:
+        raise ConfigurationError(
+            f"{info.id}: max_keepalive {max_keepalive} is larger than pool_size "
+            f"{pool_size}. Give a max_keepalive of {pool_size} or less."
+        )
+    return httpx.Limits(
+        max_connections=pool_size,
+        max_keepalive_connections=max_keepalive,
+        keepalive_expiry=_seconds(
+            info, config, "keepalive_expiry", DEFAULT_KEEPALIVE_EXPIRY
+        ),
+    )
+
+
+def _count(
+    info: ProviderInfo, config: Mapping[str, Any], key: str, default: int
+) -> int:
+    value = config.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            f"{info.id}: {key} {value!r} is invalid. "
+            "Give a whole number of connections of 1 or more, e.g. 20."
+        )
+    return value
 
 
 def _seconds(

@@ -33,8 +33,10 @@ __all__ = [
     "UnrecordedRequestError",
 ]
 
-RECORD_HINT = (
-    "run with --record-mode=once (or new_episodes) to record it from the simulator"
+RECORD_NEW_HINT = "run with --record-mode=once"
+RECORD_EXISTING_HINT = (
+    "run with --record-mode=new_episodes (adds the missing exchanges) or "
+    "--record-mode=all (records the whole cassette again)"
 )
 MAX_SHOWN_VALUE = 200
 """Characters of a received value that a ConformanceFailure shows."""
@@ -129,12 +131,22 @@ class UnrecordedRequestError(CassetteError):
         self.record_mode = record_mode
         self.reason = reason
         detail = self._REASONS.get(reason or "", "no recorded request matches it")
+        if reason == "cassette_not_found":
+            hint = RECORD_NEW_HINT
+        else:
+            hint = RECORD_EXISTING_HINT
         super().__init__(
             path,
             f"No recorded response for {method} {url} in cassette "
-            f"{os.fspath(path)}: {detail}, and record mode {record_mode!r} does "
-            f"not record. To record it, {RECORD_HINT}.",
+            f"{os.fspath(path)}: {detail}. {_MODE_LIMITS.get(record_mode, '')}"
+            f"To record the request from the simulator, {hint}.",
         )
+
+
+_MODE_LIMITS = {
+    "none": "Record mode 'none' only replays. ",
+    "once": "Record mode 'once' records only into a cassette that does not exist. ",
+}
 
 
 class NetworkBlockedError(CarecertError):
@@ -153,9 +165,10 @@ class NetworkBlockedError(CarecertError):
         super().__init__(
             f"Network access blocked: {action} to {target} is not allowed, because "
             "carecert replays cassettes by default and only loopback hosts "
-            "(127.0.0.0/8, ::1, localhost) and unix sockets may be reached. "
-            f"To record, point the provider at its simulator on 127.0.0.1 and "
-            f"{RECORD_HINT}. To allow another host, pass it in "
+            "(127.0.0.0/8, ::1, localhost) and unix sockets may be reached. To "
+            "record new traffic, point the provider at its simulator on 127.0.0.1 "
+            "and run with --record-mode=once (new cassettes) or new_episodes "
+            "(existing ones). To allow another host, pass it in "
             "block_network(allow_hosts=...)."
         )
 

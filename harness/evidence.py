@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -42,6 +42,7 @@ __all__ = [
     "RunMetadata",
     "load_evidence",
     "read_git_commit",
+    "read_git_dirty",
     "summarize",
     "validate_evidence",
     "write_evidence",
@@ -50,10 +51,26 @@ __all__ = [
 SCHEMA_NAME = "carecert-evidence"
 SCHEMA_VERSION = 1
 
-Outcome = Literal["passed", "failed", "error", "skipped", "not-applicable"]
+Outcome = Literal["passed", "failed", "error", "skipped", "not-applicable", "not-run"]
 EvidenceKind = Literal["cassette", "spec", "note", "file"]
+TrafficSource = Literal["cassettes", "simulators"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 EVIDENCE_KINDS: tuple[str, ...] = get_args(EvidenceKind)
+TRAFFIC_SOURCES: tuple[str, ...] = get_args(TrafficSource)
+
+# Outcomes from worst to best, for the one outcome a control shows in the
+# per-control summary when it has several results (tests or providers).
+WORST_FIRST: tuple[Outcome, ...] = (
+    "failed",
+    "error",
+    "not-run",
+    "skipped",
+    "not-applicable",
+    "passed",
+)
+# pytest exit statuses that leave the verdict to the control results: 0 (all
+# tests passed) and 5 (no tests collected).
+_NEUTRAL_EXIT_STATUSES = (0, 5)
 
 _HERE = Path(__file__).resolve().parent
 _SCHEMA_PATH = _HERE / "evidence.schema.json"
@@ -144,6 +161,11 @@ class EvidenceItem:
             "description": self.description,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceItem:
+        """Rebuild an item from ``to_dict()`` output."""
+        return cls(data["kind"], data["path"], data["sha256"], data["description"])
+
 
 @dataclass(frozen=True)
 class ControlResult:
@@ -196,12 +218,34 @@ class ControlResult:
             "decided_by": self.decided_by,
         }
 
+    def with_teardown_error(self, teardown_message: str | None) -> ControlResult:
+        """Return this result updated with an error raised in its test's teardown.
+
+        A teardown error turns a passed, skipped or not-applicable result into an
+        error. A failed or errored result keeps its outcome, and both messages
+        are kept.
+        """
+        message = f"error in teardown: {teardown_message or 'no message'}"
+        if self.outcome in ("failed", "error"):
+            combined = f"{self.message}\n{message}" if self.message else message
+            return replace(self, message=combined)
+        return replace(self, outcome="error", message=message)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ControlResult:
+        """Rebuild a result from ``to_dict()`` output, as sent by xdist workers."""
+        fields = dict(data)
+        fields["evidence"] = [EvidenceItem.from_dict(e) for e in data["evidence"]]
+        return cls(**fields)
+
 
 @dataclass(frozen=True)
 class RunMetadata:
-    """Versions, platform, commit, times and selection of one run.
+    """Versions, platform, commit, times, selection and exit status of one run.
 
-    Timestamps must be timezone-aware and are stored in UTC.
+    Timestamps must be timezone-aware and are stored in UTC. ``git_dirty`` is
+    None when git could not tell, and ``pytest_exit_status`` is None when the
+    report is written outside a pytest session.
     """
 
     carecert_version: str
@@ -214,8 +258,16 @@ class RunMetadata:
     regions: Sequence[str]
     providers: Sequence[str]
     record_mode: str
+    git_dirty: bool | None = None
+    traffic_source: TrafficSource = "cassettes"
+    pytest_exit_status: int | None = None
 
     def __post_init__(self) -> None:
+        if self.traffic_source not in TRAFFIC_SOURCES:
+            raise ValueError(
+                f"Invalid traffic_source {self.traffic_source!r}. "
+                f"Use one of {TRAFFIC_SOURCES}."
+            )
         for name in ("started_at", "finished_at"):
             value: datetime = getattr(self, name)
             if value.tzinfo is None or value.utcoffset() is None:
@@ -243,8 +295,10 @@ class RunMetadata:
         regions: Sequence[str],
         providers: Sequence[str],
         record_mode: str,
+        traffic_source: TrafficSource = "cassettes",
+        pytest_exit_status: int | None = None,
     ) -> RunMetadata:
-        """Gather versions, platform and the git commit of ``rootdir``.
+        """Gather versions, platform and the git commit and state of ``rootdir``.
 
         ``finished_at`` defaults to now, ``command_line`` to ``sys.argv[1:]``.
         """
@@ -253,12 +307,15 @@ class RunMetadata:
             python_version=platform.python_version(),
             platform=platform.platform(),
             git_commit=read_git_commit(rootdir),
+            git_dirty=read_git_dirty(rootdir),
             started_at=started_at,
             finished_at=finished_at or datetime.now(UTC),
             command_line=sys.argv[1:] if command_line is None else command_line,
             regions=regions,
             providers=providers,
             record_mode=record_mode,
+            traffic_source=traffic_source,
+            pytest_exit_status=pytest_exit_status,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -273,6 +330,9 @@ class RunMetadata:
             "regions": list(self.regions),
             "providers": list(self.providers),
             "record_mode": self.record_mode,
+            "git_dirty": self.git_dirty,
+            "traffic_source": self.traffic_source,
+            "pytest_exit_status": self.pytest_exit_status,
         }
 
 
@@ -282,9 +342,32 @@ def read_git_commit(directory: Path) -> str | None:
     None covers a directory outside a git work tree, a repository without
     commits, a missing git executable and a git that runs longer than 10 s.
     """
+    completed = _run_git(directory, "rev-parse", "HEAD")
+    if completed is None:
+        return None
+    commit = completed.stdout.strip()
+    if completed.returncode != 0 or not _GIT_COMMIT.fullmatch(commit):
+        return None
+    return commit
+
+
+def read_git_dirty(directory: Path) -> bool | None:
+    """Tell whether ``git status --porcelain`` lists changes under ``directory``.
+
+    Untracked files that git does not ignore count as changes. Returns None in
+    the cases where read_git_commit() returns None, except a repository
+    without commits, which git can still compare.
+    """
+    completed = _run_git(directory, "status", "--porcelain", "--", ".")
+    if completed is None or completed.returncode != 0:
+        return None
+    return bool(completed.stdout.strip())
+
+
+def _run_git(directory: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
     try:
-        completed = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+        return subprocess.run(
+            ["git", *args],
             cwd=directory,
             capture_output=True,
             text=True,
@@ -293,14 +376,18 @@ def read_git_commit(directory: Path) -> str | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    commit = completed.stdout.strip()
-    if completed.returncode != 0 or not _GIT_COMMIT.fullmatch(commit):
-        return None
-    return commit
 
 
-def summarize(results: Iterable[ControlResult]) -> dict[str, Any]:
-    """Count outcomes overall, per region, per provider and per pair of both."""
+def summarize(
+    results: Iterable[ControlResult], *, exit_status: int | None = None
+) -> dict[str, Any]:
+    """Count outcomes overall, per region, per provider and per pair of both.
+
+    ``by_control`` gives each distinct control once, with its worst outcome.
+    ``exit_status`` is pytest's: any value but 0 or 5 (no tests collected)
+    makes the overall verdict "fail", because then pytest saw a problem, such
+    as a collection error, that the control results may not show.
+    """
     results = list(results)
     by_region: dict[str, list[ControlResult]] = {}
     by_provider: dict[str, list[ControlResult]] = {}
@@ -309,8 +396,9 @@ def summarize(results: Iterable[ControlResult]) -> dict[str, Any]:
         by_region.setdefault(result.region, []).append(result)
         by_provider.setdefault(result.provider, []).append(result)
         by_pair.setdefault((result.region, result.provider), []).append(result)
-    return {
+    summary: dict[str, Any] = {
         **_counts(results),
+        "by_control": _by_control(results),
         "by_region": {key: _counts(by_region[key]) for key in sorted(by_region)},
         "by_provider": {key: _counts(by_provider[key]) for key in sorted(by_provider)},
         "by_region_provider": [
@@ -322,6 +410,12 @@ def summarize(results: Iterable[ControlResult]) -> dict[str, Any]:
             for region, provider in sorted(by_pair)
         ],
     }
+    reason = _verdict_reason(summary["outcomes"], exit_status)
+    if reason is not None:
+        summary["verdict_reason"] = reason
+        if exit_status not in (None, *_NEUTRAL_EXIT_STATUSES):
+            summary["verdict"] = "fail"
+    return summary
 
 
 def write_evidence(
@@ -340,7 +434,7 @@ def write_evidence(
         "schema": SCHEMA_NAME,
         "schema_version": SCHEMA_VERSION,
         "run": metadata.to_dict(),
-        "summary": summarize(ordered),
+        "summary": summarize(ordered, exit_status=metadata.pytest_exit_status),
         "controls": [result.to_dict() for result in ordered],
     }
     validate_evidence(document)
@@ -385,11 +479,68 @@ def _counts(results: Sequence[ControlResult]) -> dict[str, Any]:
     outcomes = {outcome: tally.get(outcome, 0) for outcome in OUTCOMES}
     if outcomes["failed"] or outcomes["error"]:
         verdict = "fail"
-    elif outcomes["skipped"] or not outcomes["passed"]:
+    elif outcomes["skipped"] or outcomes["not-run"] or not outcomes["passed"]:
         verdict = "incomplete"
     else:
         verdict = "pass"
     return {"total": len(results), "outcomes": outcomes, "verdict": verdict}
+
+
+def _by_control(results: Sequence[ControlResult]) -> list[dict[str, Any]]:
+    grouped: dict[str, list[ControlResult]] = {}
+    for result in results:
+        grouped.setdefault(result.control_id, []).append(result)
+    rows = []
+    for control_id in sorted(grouped):
+        group = grouped[control_id]
+        worst = min(group, key=lambda r: WORST_FIRST.index(r.outcome))
+        rows.append(
+            {
+                "control_id": control_id,
+                "title": worst.title,
+                "region": worst.region,
+                "outcome": worst.outcome,
+                "results": len(group),
+            }
+        )
+    return rows
+
+
+def _verdict_reason(outcomes: dict[str, int], exit_status: int | None) -> str | None:
+    """Explain a verdict other than "pass", or return None for a pass."""
+    problems = outcomes["failed"] + outcomes["error"]
+    if problems:
+        return (
+            f"{outcomes['failed']} control result(s) failed and "
+            f"{outcomes['error']} ended in an error"
+        )
+    if exit_status not in (None, *_NEUTRAL_EXIT_STATUSES):
+        return (
+            f"pytest exited with status {exit_status} ({_exit_code_name(exit_status)})"
+            ", so the run had errors outside the control results, such as a "
+            "collection error or a failed test without a control"
+        )
+    if outcomes["not-run"]:
+        return (
+            f"{outcomes['not-run']} catalogue control(s) of the selected regions "
+            "did not run"
+        )
+    if outcomes["skipped"]:
+        return f"{outcomes['skipped']} control result(s) were skipped"
+    if not outcomes["passed"]:
+        return "no control result passed"
+    return None
+
+
+def _exit_code_name(status: int | None) -> str:
+    # pytest.ExitCode is not imported, so that this module works without pytest.
+    names = {
+        1: "TESTS_FAILED",
+        2: "INTERRUPTED",
+        3: "INTERNAL_ERROR",
+        4: "USAGE_ERROR",
+    }
+    return names.get(status or 0, "unknown exit status")
 
 
 def _timestamp(value: datetime) -> str:

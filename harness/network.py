@@ -11,6 +11,11 @@ by the code under test are covered too.
 
 NOTE: reverse look-ups (gethostbyaddr, getnameinfo), socket.sendmsg and C
 extensions that open sockets without Python's socket module are not patched.
+
+NOTE: httpx's anyio backend resolves host names first, so a blocked name
+raises NetworkBlockedError to the caller. An IP address literal skips that
+step, and anyio 4 connects inside a task group, so the caller gets the
+NetworkBlockedError wrapped in an ExceptionGroup.
 """
 
 from __future__ import annotations

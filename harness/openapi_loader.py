@@ -84,7 +84,9 @@ class Server:
     def relative_path(self, url: str) -> str | None:
         """Return the path of ``url`` after this server's URL, or None if it differs."""
         parts = urlsplit(url)
-        target = url.split("?", 1)[0].split("#", 1)[0] if self.absolute else parts.path
+        # Scheme and host are case-insensitive, so they are compared in lower case.
+        origin = f"{parts.scheme}://{parts.netloc}".lower() + parts.path
+        target = origin if self.absolute else parts.path
         match = self.pattern.match(target)
         if match is None:
             return None

@@ -8,6 +8,7 @@ over the built-in default.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,8 @@ import carecert
 from carecert.adapters.builtin import default_registry
 from carecert.adapters.compliance.catalogue import load_catalogue
 from carecert.harness import hooks
-from carecert.harness._keys import EVIDENCE_KEY, STATE_KEY
+from carecert.harness._keys import STATE_KEY
+from carecert.harness.errors import CassetteSecretError
 from carecert.harness.evidence import ControlResult, RunMetadata, write_evidence
 from carecert.harness.fixtures import (  # noqa: F401  (pytest finds fixtures by name)
     carecert_network_guard,
@@ -30,8 +32,9 @@ from carecert.harness.fixtures import (  # noqa: F401  (pytest finds fixtures by
     provider_harness,
     provider_registry,
 )
-from carecert.harness.selection import parse_regions, split_values
-from carecert.harness.state import RECORD_MODES, CarecertState, TestEvidence
+from carecert.harness.results import REPORT_ATTRIBUTE, build_result, not_run_results
+from carecert.harness.selection import parse_controls, parse_providers, parse_regions
+from carecert.harness.state import RECORD_MODES, CarecertState
 
 log = logging.getLogger("carecert.harness")
 
@@ -39,13 +42,12 @@ FAMILY_MARKERS = {
     "residency": "data residency controls: where provider traffic may go",
     "retention": "audit retention controls: how long access records are kept",
     "consent": "consent controls: no data leaves without a valid consent",
-    "encryption": "encryption controls: TLS in transit, AES-256-GCM at rest",
+    "encryption": "encryption in transit controls: TLS version and certificate checks",
     "mfa": "second-factor controls for user-restricted access",
     "audit": "audit logging controls",
     "access-control": "access control controls",
     "conformance": "OpenAPI conformance of recorded provider traffic",
 }
-NOT_APPLICABLE_PREFIX = "not applicable: "
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -80,7 +82,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--control",
         action="append",
         default=[],
-        help="Control id (UK-RES-01) or family (residency) to run; repeatable.",
+        help="Control id (UK-RES-01) or family (residency) to run, in any letter "
+        "case; repeat or separate with commas. Default: every control. The evidence "
+        "report lists the controls left out as not run.",
     )
     group.addoption(
         "--mock-api",
@@ -91,7 +95,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--evidence-dir",
         default=None,
-        help="Directory to write evidence.json and evidence.html into.",
+        help="Directory to write evidence.json and evidence.html into; created if "
+        "missing. Default: no evidence report.",
     )
     group.addoption(
         "--cassette-dir",
@@ -134,29 +139,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.getoption("--cassette-dir")
         or rootdir / config.getini("carecert_cassette_dir")
     )
-    evidence_dir = config.getoption("--evidence-dir")
+    evidence_dir = _evidence_dir(config.getoption("--evidence-dir"))
     registry = default_registry()
     config.hook.pytest_carecert_register_providers(registry=registry)
 
-    providers = split_values(config.getoption("--provider"))
-    unknown = [p for p in providers if p not in registry]
-    if unknown:
-        known = ", ".join(sorted(r.provider_id for r in registry.registrations()))
-        raise pytest.UsageError(
-            f"--provider: unknown provider {', '.join(unknown)}. Registered: {known}."
-        )
     config.stash[STATE_KEY] = CarecertState(
         catalogue=catalogue,
         registry=registry,
         regions=parse_regions(config.getoption("--region"), catalogue),
-        providers=providers,
-        controls=split_values(config.getoption("--control")),
+        providers=parse_providers(config.getoption("--provider"), registry),
+        controls=parse_controls(config.getoption("--control"), catalogue),
         record_mode=record_mode,
         mock_api=bool(config.getoption("--mock-api")),
         cassette_dir=cassette_dir,
-        evidence_dir=Path(evidence_dir) if evidence_dir else None,
+        evidence_dir=evidence_dir,
         rootdir=rootdir,
         started_at=datetime.now(UTC),
+    )
+    config.pluginmanager.register(
+        ResultCollector(config.stash[STATE_KEY]), "carecert-results"
     )
 
 
@@ -200,6 +201,7 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     state = config.stash[STATE_KEY]
+    state.collection_ran = True
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
@@ -225,38 +227,48 @@ def pytest_collection_modifyitems(
     items[:] = selected
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Record the controls of deselected items, deselected by carecert, -k or -m."""
+    if not items:
+        return
+    state = items[0].config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.deselected_controls.update(_control_ids(state, items))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the control result to the report, as a dict that xdist can send."""
     report = yield
+    if call.excinfo is not None:
+        _hide_cassette_contents(report, call.excinfo.value)
     marker = item.get_closest_marker("control")
     if marker is None:
         return report
-    done = report.when == "call" or (report.when == "setup" and not report.passed)
-    if not done:
-        return report
     state = item.config.stash[STATE_KEY]
     control = state.catalogue.control(_control_id(item, marker))
-    gathered = item.stash.get(EVIDENCE_KEY, TestEvidence())
-    state.results.append(
-        ControlResult(
-            control_id=control.id,
-            title=control.title,
-            clause=control.clause,
-            family=control.family,
-            severity=control.severity,
-            region=control.region,
-            provider=_provider_of(item) or "-",
-            outcome=_outcome(report),
-            nodeid=item.nodeid,
-            duration_s=round(report.duration, 6),
-            message=_message(report),
-            evidence=list(gathered.items),
-            decided_by=gathered.decided_by,
-        )
-    )
+    result = build_result(item, report, control, _provider_of(item), call.excinfo)
+    if result is not None:
+        setattr(report, REPORT_ATTRIBUTE, result.to_dict())
     return report
+
+
+class ResultCollector:
+    """Collects control results in the process that writes the evidence.
+
+    That is the only process of a plain run, and the controller of an xdist
+    run, which receives its workers' reports in pytest_runtest_logreport.
+    """
+
+    def __init__(self, state: CarecertState) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, REPORT_ATTRIBUTE, None)
+        if data is not None:
+            self.state.add_result(ControlResult.from_dict(data), report.when)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -267,17 +279,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         or hasattr(session.config, "workerinput")
     ):
         return
+    regions = state.regions or sorted(state.catalogue.regions)
+    # session.items is final only now: -k and -m deselect after carecert does.
+    state.selected_controls = _control_ids(state, getattr(session, "items", []))
     metadata = RunMetadata.collect(
         rootdir=state.rootdir,
         started_at=state.started_at,
         finished_at=datetime.now(UTC),
         command_line=list(session.config.invocation_params.args),
-        regions=state.regions or sorted(state.catalogue.regions),
+        regions=regions,
         providers=state.providers
         or [r.provider_id for r in state.registry.registrations()],
         record_mode=state.record_mode,
+        traffic_source=state.traffic_source,
+        pytest_exit_status=int(exitstatus),
     )
-    state.evidence_written = write_evidence(state.evidence_dir, metadata, state.results)
+    results = state.results + _not_run(state, regions)
+    state.evidence_written = write_evidence(state.evidence_dir, metadata, results)
+    state.results = results
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -285,13 +304,100 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if state is None or state.evidence_written is None:
         return
     json_path, html_path = state.evidence_written
-    failed = sum(1 for r in state.results if r.outcome in ("failed", "error"))
+    tests = [r for r in state.results if r.outcome != "not-run"]
+    failed = sum(1 for r in tests if r.outcome in ("failed", "error"))
+    controls = {r.control_id for r in state.results}
+    not_run = sorted(r.control_id for r in state.results if r.outcome == "not-run")
     terminalreporter.section("carecert evidence")
     terminalreporter.write_line(
-        f"{len(state.results)} control result(s), {failed} failed or in error"
+        f"{len(tests)} control result(s), {failed} failed or in error"
+    )
+    terminalreporter.write_line(
+        f"{len(controls) - len(not_run)} of {len(controls)} catalogue control(s) ran"
+        + (f"; not run: {', '.join(not_run)}" if not_run else "")
     )
     terminalreporter.write_line(f"evidence.json: {json_path.resolve()}")
     terminalreporter.write_line(f"evidence.html: {html_path.resolve()}")
+
+
+def _not_run(state: CarecertState, regions: list[str]) -> list[ControlResult]:
+    if not state.collection_ran:
+        # An xdist controller: its workers collected and deselected.
+        default = "deselected or not collected; no test of this control ran"
+    else:
+        default = (
+            "not collected: no test of this control was found, for example "
+            "because of a collection error or test paths that leave it out"
+        )
+    reasons = {
+        control_id: (
+            "deselected (by --control, --provider, -k or -m); "
+            "no test of this control ran"
+        )
+        for control_id in state.deselected_controls - state.selected_controls
+    }
+    for control_id in state.selected_controls:
+        reasons[control_id] = (
+            "collected but not run, because the session stopped first "
+            "(a collection error, -x or --maxfail, or an interrupt)"
+        )
+    return not_run_results(state.catalogue, regions, state.results, reasons, default)
+
+
+def _evidence_dir(value: str | None) -> Path | None:
+    """Check the --evidence-dir path at startup, so a bad one fails before the run."""
+    if not value:
+        return None
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise pytest.UsageError(
+            f"--evidence-dir: {path} exists and is not a directory. Pass a "
+            "directory, or a path that does not exist yet."
+        )
+    absolute = path.absolute()
+    existing = next(p for p in (absolute, *absolute.parents) if p.exists())
+    if not existing.is_dir():
+        raise pytest.UsageError(
+            f"--evidence-dir: cannot create {path}, because {existing} is not a "
+            "directory."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise pytest.UsageError(
+            f"--evidence-dir: cannot write to {path}, because {existing} is not "
+            "writable."
+        )
+    return path
+
+
+def _control_ids(state: CarecertState, items: list[pytest.Item]) -> set[str]:
+    ids: set[str] = set()
+    for item in items:
+        marker = item.get_closest_marker("control")
+        if marker is not None and marker.args and isinstance(marker.args[0], str):
+            ids.add(marker.args[0])
+    return ids & set(state.catalogue.controls)
+
+
+def _hide_cassette_contents(report: pytest.TestReport, error: BaseException) -> None:
+    """Replace the traceback of a CassetteSecretError failure with its message.
+
+    A traceback shows function arguments, and with --showlocals local
+    variables, which contain the cassette's contents. pytest shortens them only
+    at low verbosity, and a secret near the start of a cassette shows even
+    then. The message already names the file and the place of the secret.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    secret_error = next((e for e in chain if isinstance(e, CassetteSecretError)), None)
+    if secret_error is None:
+        return
+    lines = [f"{type(secret_error).__name__}: {secret_error}"]
+    if secret_error is not error:
+        lines.insert(0, f"{type(error).__name__}: {error}")
+    report.longrepr = "\n".join(lines)
 
 
 def _reads_recorded_traffic(item: pytest.Item) -> bool:
@@ -316,23 +422,3 @@ def _provider_of(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("control")
     provider = marker.kwargs.get("provider") if marker else None
     return str(provider) if provider else None
-
-
-def _outcome(report: pytest.TestReport) -> str:
-    if report.passed:
-        return "passed"
-    if report.skipped:
-        reason = _message(report) or ""
-        return "not-applicable" if NOT_APPLICABLE_PREFIX in reason else "skipped"
-    return "failed" if report.when == "call" else "error"
-
-
-def _message(report: pytest.TestReport) -> str | None:
-    if report.passed:
-        return None
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None:
-        return str(crash.message)
-    return str(report.longrepr) if report.longrepr else None

@@ -25,6 +25,7 @@ from vcr.request import Request
 
 from carecert.harness.secrets import (
     ALWAYS_SECRET_FORM_FIELDS,
+    BEARER_PATTERN,
     JSON_SECRET_KEYS,
     JSON_SECRET_MEMBER,
     JWT_PATTERN,
@@ -208,9 +209,15 @@ def _form_placeholder(name: str) -> str:
 
 
 def _replace_jwts(text: str) -> str:
-    if "eyJ" not in text:
-        return text
-    return JWT_PATTERN.sub(JWT_PLACEHOLDER, text)
+    # Bearer credentials outside the Authorization header (in other headers or
+    # in bodies) are replaced too, keeping the "Bearer" scheme word.
+    if "eyJ" in text:
+        text = JWT_PATTERN.sub(JWT_PLACEHOLDER, text)
+    if "earer" in text or "EARER" in text:
+        text = BEARER_PATTERN.sub(
+            lambda m: f"{m.group(0).split()[0]} {PLACEHOLDER}", text
+        )
+    return text
 
 
 def scrub_request(request: Request) -> Request:

@@ -22,6 +22,7 @@ __all__ = [
     "JSON_SECRET_MEMBER",
     "JWT_PATTERN",
     "OAUTH_FORM_FIELDS",
+    "BEARER_PATTERN",
     "JWT_PLACEHOLDER",
     "PLACEHOLDER",
     "SCRUBBED_VALUES",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 PLACEHOLDER = "<scrubbed>"
+"""Value that replaces every credential. Replay does not match on it."""
 
 JWT_PLACEHOLDER = "scrubbed.scrubbed.scrubbed"
 """What a JWT is replaced by: three dot-separated segments like a JWS, so a
@@ -42,7 +44,6 @@ but with no "eyJ" header it cannot be mistaken for, or used as, a token."""
 
 SCRUBBED_VALUES = frozenset({"", PLACEHOLDER, JWT_PLACEHOLDER})
 """Values that count as scrubbed where a credential would otherwise be."""
-"""Value that replaces every credential. Replay does not match on it."""
 
 SECRET_HEADERS = frozenset(
     {
@@ -59,6 +60,7 @@ SECRET_HEADERS = frozenset(
         "x-amz-security-token",
         "ocp-apim-subscription-key",
         "x-client-secret",
+        "nhsd-user-identity",
     }
 )
 _SECRET_HEADER_SUFFIX = re.compile(r"(?:api[-_]?key|[-_](?:token|secret|password))$")
@@ -71,6 +73,15 @@ JSON_SECRET_KEYS = (
     "client_assertion",
     "assertion",
     "password",
+    # camelCase and bare names that provider JSON APIs use for the same values
+    "accessToken",
+    "refreshToken",
+    "idToken",
+    "clientSecret",
+    "apiKey",
+    "api_key",
+    "token",
+    "secret",
 )
 ALWAYS_SECRET_FORM_FIELDS = (
     "client_assertion",
@@ -94,6 +105,13 @@ QUERY_SECRET_PARAMS = (
     "refresh_token",
     "id_token",
 )
+
+BEARER_PATTERN = re.compile(
+    r"\bBearer\s+(?!<scrubbed>|scrubbed\.scrubbed\.scrubbed\b)[A-Za-z0-9._~+/-]{6,}=*",
+    re.IGNORECASE,
+)
+"""An RFC 6750 bearer credential ("Bearer" and a token of six or more
+characters) that is not a placeholder, wherever it appears in text."""
 
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 """A JWS compact serialisation: base64url JSON header ("eyJ" is '{"'),
@@ -199,6 +217,8 @@ def _scan_uri(location: str, uri: str) -> Iterator[SecretFinding]:
             yield SecretFinding(f"{location}: {match.group(1)}", "credential in query")
     if JWT_PATTERN.search(uri):
         yield SecretFinding(location, "JWT")
+    if BEARER_PATTERN.search(uri):
+        yield SecretFinding(location, "bearer token")
 
 
 def _scan_header(
@@ -212,6 +232,8 @@ def _scan_header(
             yield SecretFinding(location, _header_kind(name, value))
         elif JWT_PATTERN.search(value):
             yield SecretFinding(location, "JWT")
+        elif BEARER_PATTERN.search(value):
+            yield SecretFinding(location, "bearer token")
 
 
 def _header_kind(name: str, value: str) -> str:
@@ -244,6 +266,8 @@ def _scan_body(location: str, text: str, content_type: str) -> Iterator[SecretFi
         yield from _scan_form(location, text)
     if JWT_PATTERN.search(text):
         yield SecretFinding(location, "JWT")
+    if BEARER_PATTERN.search(text):
+        yield SecretFinding(location, "bearer token")
 
 
 def _scan_form(location: str, text: str) -> Iterator[SecretFinding]:

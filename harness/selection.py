@@ -7,8 +7,9 @@ from collections.abc import Iterable
 import pytest
 
 from carecert.adapters.compliance.catalogue import Catalogue
+from carecert.adapters.registry import ProviderRegistry
 
-__all__ = ["parse_regions", "split_values"]
+__all__ = ["parse_controls", "parse_providers", "parse_regions", "split_values"]
 
 
 def split_values(values: Iterable[str] | None) -> list[str]:
@@ -21,12 +22,80 @@ def split_values(values: Iterable[str] | None) -> list[str]:
 
 def parse_regions(values: Iterable[str] | None, catalogue: Catalogue) -> list[str]:
     """Return the upper-cased region codes, or raise UsageError listing valid ones."""
+    valid = ", ".join(sorted(catalogue.regions))
+    _reject_empty("--region", values, f"Valid regions: {valid}.")
     regions = [value.upper() for value in split_values(values)]
     unknown = [region for region in regions if region not in catalogue.regions]
     if unknown:
-        valid = ", ".join(sorted(catalogue.regions))
         raise pytest.UsageError(
             f"--region: unknown region {', '.join(unknown)}. Valid regions: {valid} "
             f"(from {catalogue.path})."
         )
     return list(dict.fromkeys(regions))
+
+
+def parse_providers(
+    values: Iterable[str] | None, registry: ProviderRegistry
+) -> list[str]:
+    """Return the registered provider ids, matched case-insensitively.
+
+    Raises UsageError listing the registered ids for an unknown or empty value.
+    """
+    ids = [registration.provider_id for registration in registry.registrations()]
+    by_folded = {provider_id.casefold(): provider_id for provider_id in ids}
+    registered = ", ".join(sorted(by_folded.values()))
+    _reject_empty("--provider", values, f"Registered: {registered}.")
+    providers: list[str] = []
+    unknown: list[str] = []
+    for value in split_values(values):
+        provider_id = by_folded.get(value.casefold())
+        if provider_id is None:
+            unknown.append(value)
+        else:
+            providers.append(provider_id)
+    if unknown:
+        raise pytest.UsageError(
+            f"--provider: unknown provider {', '.join(unknown)}. "
+            f"Registered: {registered}."
+        )
+    return list(dict.fromkeys(providers))
+
+
+def parse_controls(values: Iterable[str] | None, catalogue: Catalogue) -> list[str]:
+    """Return control ids (upper case) and families (lower case) to run.
+
+    Both match case-insensitively. Raises UsageError listing the valid ids and
+    families for an unknown or empty value.
+    """
+    ids = {control_id.upper(): control_id for control_id in catalogue.controls}
+    families = sorted({control.family for control in catalogue.controls.values()})
+    valid = (
+        f"Valid control ids: {', '.join(sorted(ids.values()))}. "
+        f"Valid families: {', '.join(families)}"
+    )
+    _reject_empty("--control", values, f"{valid}.")
+    selected: list[str] = []
+    unknown: list[str] = []
+    for value in split_values(values):
+        if value.upper() in ids:
+            selected.append(ids[value.upper()])
+        elif value.lower() in families:
+            selected.append(value.lower())
+        else:
+            unknown.append(value)
+    if unknown:
+        raise pytest.UsageError(
+            f"--control: unknown control id or family {', '.join(unknown)}. "
+            f"{valid} (from {catalogue.path})."
+        )
+    return list(dict.fromkeys(selected))
+
+
+def _reject_empty(option: str, values: Iterable[str] | None, valid: str) -> None:
+    """Raise UsageError for a value of only commas and spaces, as in ``--region=``."""
+    for value in values or ():
+        if not value.replace(",", "").strip():
+            raise pytest.UsageError(
+                f"{option}: empty value {value!r}. Name at least one, or leave the "
+                f"option out to select all. {valid}"
+            )

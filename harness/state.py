@@ -9,7 +9,12 @@ from pathlib import Path
 
 from carecert.adapters.compliance.catalogue import Catalogue
 from carecert.adapters.registry import ProviderRegistry
-from carecert.harness.evidence import ControlResult, EvidenceItem, EvidenceKind
+from carecert.harness.evidence import (
+    ControlResult,
+    EvidenceItem,
+    EvidenceKind,
+    TrafficSource,
+)
 
 __all__ = ["RECORD_MODES", "CarecertState", "TestEvidence"]
 
@@ -33,11 +38,32 @@ class CarecertState:
     started_at: datetime
     results: list[ControlResult] = field(default_factory=list)
     evidence_written: tuple[Path, Path] | None = None
+    collection_ran: bool = field(
+        default=False,
+        metadata={"doc": "False on an xdist controller, which collects no tests."},
+    )
+    selected_controls: set[str] = field(default_factory=set)
+    deselected_controls: set[str] = field(default_factory=set)
 
     @property
     def replaying(self) -> bool:
         """True when traffic comes from cassettes and the network is blocked."""
         return self.record_mode == "none" and not self.mock_api
+
+    @property
+    def traffic_source(self) -> TrafficSource:
+        """Source of provider traffic. Recording runs use the simulators too."""
+        return "cassettes" if self.replaying else "simulators"
+
+    def add_result(self, result: ControlResult, when: str) -> None:
+        """Store a test's result, or merge a teardown error into its earlier one."""
+        if when == "teardown":
+            for index in range(len(self.results) - 1, -1, -1):
+                if self.results[index].nodeid == result.nodeid:
+                    earlier = self.results[index]
+                    self.results[index] = earlier.with_teardown_error(result.message)
+                    return
+        self.results.append(result)
 
 
 @dataclass

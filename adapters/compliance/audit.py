@@ -6,6 +6,7 @@ one file that an auditor can be given.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -78,6 +79,8 @@ class AuditStore:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # Records name patients, so only the owner may read a new store.
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         self._retention_years = dict(retention_years)
         self._lock = threading.Lock()
         self._open: sqlite3.Connection | None = None

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -15,7 +16,11 @@ from pydantic import ValidationError
 
 from carecert.adapters.compliance import ComplianceGuard, UserSession
 from carecert.adapters.errors import ConfigurationError, InvalidResponseError
-from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM, validate_nhs_number
+from carecert.adapters.identifiers import (
+    NHS_NUMBER_SYSTEM,
+    is_valid_nhs_number,
+    validate_nhs_number,
+)
 from carecert.adapters.models import (
     Appointment,
     AppointmentStatus,
@@ -52,6 +57,7 @@ from carecert.adapters.provider import (
     ProviderInfo,
     ProviderType,
 )
+from carecert.adapters.resilience.retry import Retrier
 from carecert.adapters.transport import build_async_client
 
 if TYPE_CHECKING:
@@ -187,13 +193,22 @@ class NHSInterface(HealthcareProvider):
         purpose: str = "direct-care",
         session: UserSession | None = None,
         correlation_id: str | None = None,
+        request_id: str | None = None,
     ) -> Appointment:
         """Book an appointment at a GP practice and return it as created.
 
         With ``start`` (and optionally ``end``) the request names that time and
         has status ``booked``. Without ``start`` it has status ``proposed``, and
-        the practice picks the time.
+        the practice picks the time. ``request_id`` is the X-Request-ID (a
+        UUID), new by default. To resend a booking whose outcome is unknown
+        after an error, pass the X-Request-ID of the first call: the service
+        returns the appointment it made then instead of booking a second.
         """
+        if request_id is not None and not _is_uuid(request_id):
+            raise ValueError(
+                f"request_id {request_id!r} is not a UUID. Pass the X-Request-ID "
+                "of an earlier call, or None for a new one."
+            )
         number = validate_nhs_number(nhs_number)
         practice = validate_practice_code(practice_code)
         request = _appointment_request(number, practice, appointment_type, start, end)
@@ -206,6 +221,7 @@ class NHSInterface(HealthcareProvider):
                 self.endpoints.appointment_url(),
                 body=appointment_to_fhir(request),
                 correlation_id=correlation_id,
+                request_id=request_id,
             )
             return self._created_appointment(operation, response, patient)
 
@@ -222,7 +238,15 @@ class NHSInterface(HealthcareProvider):
         )
         body = parse_json(self.info.id, operation, response)
         patient = self._map(operation, "PDS Patient", patient_from_fhir, body)
-        if patient.id is not None and patient.id != number:
+        returned = patient.identifier_value(NHS_NUMBER_SYSTEM)
+        if returned is None or not is_valid_nhs_number(returned):
+            raise InvalidResponseError(
+                self.info.id,
+                operation,
+                f"PDS returned a Patient for {number} without a valid NHS number "
+                "identifier. Report this to the provider; nothing was mapped.",
+            )
+        if returned != number:
             # PDS returns the superseding record for a superseded NHS number.
             log.warning(
                 "%s %s: PDS returned a record with a different NHS number, "
@@ -248,7 +272,10 @@ class NHSInterface(HealthcareProvider):
         )
         body = parse_json(self.info.id, operation, response)
         return self._map(
-            operation, "GP record Bundle", clinical_entries_from_bundle, body
+            operation,
+            "GP record Bundle",
+            partial(clinical_entries_from_bundle, nhs_number=number),
+            body,
         )
 
     def _created_appointment(
@@ -290,24 +317,41 @@ class NHSInterface(HealthcareProvider):
         *,
         body: Mapping[str, Any] | None = None,
         correlation_id: str | None = None,
+        request_id: str | None = None,
     ) -> httpx.Response:
-        # One X-Request-ID per logical request, because PDS expects a retry to
-        # carry the same value.
-        request_id = str(uuid.uuid4())
+        # One X-Request-ID per logical request, sent unchanged on every retry.
+        # NHS England documents it as the value to resend on a retry and
+        # de-duplicates on it, so every NHS request is safe to send again.
+        request_id = request_id or str(uuid.uuid4())
         content = None if body is None else json.dumps(body).encode()
-        response = await self._send_once(
-            operation, method, url, content, request_id, correlation_id
-        )
-        if response.status_code == 401 and self._auth is not None:
-            log.info(
-                "%s %s: HTTP 401, fetching a new access token and retrying once",
-                self.info.id,
-                operation,
-            )
-            self._auth.invalidate()
+
+        async def attempt() -> httpx.Response:
             response = await self._send_once(
                 operation, method, url, content, request_id, correlation_id
             )
+            if response.status_code == 401 and self._auth is not None:
+                log.info(
+                    "%s %s: HTTP 401, fetching a new access token and retrying once",
+                    self.info.id,
+                    operation,
+                )
+                # Passing the rejected token means that concurrent requests
+                # rejected with it cause one token request between them.
+                authorization = response.request.headers.get("Authorization", "")
+                self._auth.invalidate(authorization.removeprefix("Bearer "))
+                response = await self._send_once(
+                    operation, method, url, content, request_id, correlation_id
+                )
+            return response
+
+        retrier = Retrier.from_config(self.info.id, self.config)
+        response = await retrier.send(
+            operation,
+            attempt,
+            replay_safe=True,
+            raise_for_response=partial(raise_for_status, self.info.id, operation),
+            error_for_transport=partial(transport_error, self.info.id, operation),
+        )
         raise_for_status(self.info.id, operation, response)
         return response
 
@@ -320,6 +364,7 @@ class NHSInterface(HealthcareProvider):
         request_id: str,
         correlation_id: str | None,
     ) -> httpx.Response:
+        """Send one attempt. httpx errors propagate to the Retrier in _send."""
         client = self._http()
         headers = {"Accept": FHIR_JSON, "X-Request-ID": request_id}
         if correlation_id is not None:
@@ -334,10 +379,7 @@ class NHSInterface(HealthcareProvider):
             headers["Authorization"] = f"Bearer {token}"
         else:
             headers["apikey"] = self._api_key
-        try:
-            return await client.request(method, url, headers=headers, content=content)
-        except httpx.HTTPError as exc:
-            raise transport_error(self.info.id, operation, exc) from exc
+        return await client.request(method, url, headers=headers, content=content)
 
     def _map(
         self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
@@ -506,3 +548,14 @@ def _id_from_location(location: str) -> str:
 
 def _if(included: bool, entries: tuple[_T, ...]) -> tuple[_T, ...]:
     return entries if included else ()
+
+
+def _is_uuid(value: str) -> bool:
+    # The 36-character form with hyphens, which is what PDS accepts.
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True

@@ -149,21 +149,31 @@ def record_bundle(
     }
 
 
-def clinical_entries_from_bundle(resource: Any) -> ClinicalEntries:
+def clinical_entries_from_bundle(
+    resource: Any, *, nhs_number: str | None = None
+) -> ClinicalEntries:
     """Map the clinical entries of a GP record Bundle.
 
     Entries of other types (Patient, Medication, Organization, List ...) are
-    used only to resolve references.
+    used only to resolve references. With ``nhs_number``, every Patient in the
+    Bundle and every clinical entry's subject must be that patient, because
+    mixing in another patient's record is a clinical safety failure.
     """
     bundle = require_type(resource, "Bundle")
-    entries = [
-        require_object(
-            require_object(entry, "Bundle", path).get("resource"),
-            "Bundle",
+    located = [
+        (
             f"{path}.resource",
+            require_object(
+                require_object(entry, "Bundle", path).get("resource"),
+                "Bundle",
+                f"{path}.resource",
+            ),
         )
         for path, entry in items(bundle, "entry", "Bundle")
     ]
+    if nhs_number is not None:
+        _check_single_patient(located, nhs_number)
+    entries = [entry for _path, entry in located]
     resolve = _reference_index(entries)
     medications: list[MedicationStatement] = []
     allergies: list[AllergyIntolerance] = []
@@ -177,6 +187,59 @@ def clinical_entries_from_bundle(resource: Any) -> ClinicalEntries:
         elif kind == "Condition":
             conditions.append(condition_from_fhir(entry))
     return ClinicalEntries(tuple(medications), tuple(allergies), tuple(conditions))
+
+
+_SUBJECT_ELEMENTS = {
+    "MedicationStatement": "subject",
+    "Condition": "subject",
+    "AllergyIntolerance": "patient",
+}
+
+
+def _check_single_patient(
+    located: list[tuple[str, Mapping[str, Any]]], nhs_number: str
+) -> None:
+    # PDS and GP Connect use the NHS number as the Patient's logical id, but a
+    # Bundle may give the Patient another id, so accept references to either.
+    patient_references = {f"Patient/{nhs_number}"}
+    for path, entry in located:
+        if entry.get("resourceType") != "Patient":
+            continue
+        numbers = _nhs_numbers(entry.get("identifier"))
+        if nhs_number not in numbers:
+            raise MappingError(
+                "Bundle", path, f"contains a Patient other than {nhs_number}"
+            )
+        if isinstance(entry.get("id"), str):
+            patient_references.add(f"Patient/{entry['id']}")
+    for path, entry in located:
+        element = _SUBJECT_ELEMENTS.get(str(entry.get("resourceType")))
+        if element is None:
+            continue
+        reference = entry.get(element)
+        if not isinstance(reference, Mapping):
+            raise MappingError("Bundle", f"{path}.{element}", "is missing")
+        target = reference.get("reference")
+        if target in patient_references:
+            continue
+        if nhs_number in _nhs_numbers([reference.get("identifier")]):
+            continue
+        raise MappingError(
+            "Bundle",
+            f"{path}.{element}",
+            f"refers to a patient other than {nhs_number}",
+        )
+
+
+def _nhs_numbers(identifiers: Any) -> set[str]:
+    if not isinstance(identifiers, list):
+        return set()
+    return {
+        str(identifier.get("value"))
+        for identifier in identifiers
+        if isinstance(identifier, Mapping)
+        and identifier.get("system") == NHS_NUMBER_SYSTEM
+    }
 
 
 def _reference_index(

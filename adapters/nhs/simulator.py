@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM, is_valid_nhs_number
+from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
 from carecert.adapters.models import Appointment, AppointmentStatus, RecordType
 from carecert.adapters.nhs.auth import (
     ASSERTION_LIFETIME,
@@ -78,6 +79,7 @@ class SimulatorState:
     tokens: dict[str, float] = field(default_factory=dict)
     used_jtis: dict[str, float] = field(default_factory=dict)
     appointments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    appointments_by_request_id: dict[str, str] = field(default_factory=dict)
     token_requests: int = 0
 
 
@@ -89,6 +91,7 @@ def create_app(
     key_id: str | None = None,
     token_lifetime: int = 599,
     clock: Callable[[], float] = time.time,
+    faults: FaultInjector | None = None,
 ) -> Starlette:
     """Build the simulator app.
 
@@ -96,7 +99,8 @@ def create_app(
     joserfc RSAKey) turns on token checks. When given, ``api_key`` and
     ``key_id`` must match the assertion's issuer and ``kid``. With no public
     key, ``api_key`` must arrive in the ``apikey`` header instead.
-    ``token_lifetime`` is the access token lifetime in seconds.
+    ``token_lifetime`` is the access token lifetime in seconds. ``faults``
+    wraps every route in FaultMiddleware with that injector.
     """
     key = None
     if public_key is not None:
@@ -125,6 +129,8 @@ def create_app(
     ]
     app = Starlette(routes=routes)
     app.state.simulator = state
+    if faults is not None:
+        app.add_middleware(FaultMiddleware, injector=faults)
     return app
 
 
@@ -284,18 +290,35 @@ async def _book(request: Request) -> Response:
     if not PRACTICE_CODE.fullmatch(requested.location.value):
         return _outcome(request, 422, "invalid", "INVALID_RESOURCE")
 
+    # A retry carries the X-Request-ID of the first attempt, so a request id
+    # seen before gets the appointment it created, and no second one.
+    # NOTE: a reused id with a different body also gets the first appointment.
+    request_id = request.headers["X-Request-ID"]
+    existing = state.appointments_by_request_id.get(request_id)
+    if existing is not None:
+        stored = state.appointments[existing]
+        return _fhir(
+            request,
+            stored["resource"],
+            status_code=201,
+            headers={"Location": stored["location_url"]},
+        )
+
     booked = _booked(state, requested)
     if any(
         a["start"] == booked.start and a["location"] == booked.location
         for a in state.appointments.values()
     ):
         return _outcome(request, 409, "conflict", "DUPLICATE_REJECTED")
+    location = f"{str(request.url).rstrip('/')}/{booked.id}/_history/1"
     state.appointments[booked.id or ""] = {
         "start": booked.start,
         "location": booked.location,
         "resource": appointment_to_fhir(booked),
+        "request_id": request_id,
+        "location_url": location,
     }
-    location = f"{str(request.url).rstrip('/')}/{booked.id}/_history/1"
+    state.appointments_by_request_id[request_id] = booked.id or ""
     return _fhir(
         request,
         appointment_to_fhir(booked),

@@ -48,7 +48,7 @@ async def test_access_without_explicit_consent_sends_nothing(
         await harness.read_patient(provider, patient)
 
     assert transport.requests == [], (
-        f"UK-CON-01 (UK GDPR Art. 6(1)(a), 9(2)(a)): {provider_id} sent "
+        f"UK-CON-01 (UK GDPR Art. 6(1)(a), 7(1), 9(2)(a)): {provider_id} sent "
         f"{len(transport.requests)} request(s) with consent case {case!r}; "
         "required: nothing sent"
     )

@@ -8,6 +8,7 @@ so the adapter's refusal comes from its own TLS policy.
 from __future__ import annotations
 
 import ssl
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,6 +27,11 @@ from carecert.harness.tls_servers import (
 pytestmark = pytest.mark.asyncio
 
 LEGACY_VERSIONS = {"TLS 1.1": ssl.TLSVersion.TLSv1_1, "TLS 1.0": ssl.TLSVersion.TLSv1}
+
+
+def _test_server(server):
+    host = urlsplit(server.url).hostname
+    return f"carecert's local test TLS server on {host} (not the provider)"
 
 
 def _adapter_for(provider_factory, harness, server, tmp_path):
@@ -68,7 +74,10 @@ async def test_adapter_refuses_tls_below_1_2(
         f"server failed for another reason: {reason}"
     )
     assert probed != "", "the permissive probe must have negotiated a legacy version"
-    evidence.note(f"server offered only {probed}; {provider_id} refused: {reason}")
+    evidence.note(
+        f"{_test_server(server)} offered only {probed}; the {provider_id} adapter "
+        f"refused it: {reason}"
+    )
 
 
 @pytest.mark.control("UK-ENC-01")
@@ -84,10 +93,14 @@ async def test_adapter_negotiates_tls_1_2_or_later(
             await harness.read_patient(provider, harness.sample_patient)
         server.wait_for_handshakes(1)
         versions = list(server.versions)
+        tested = _test_server(server)
 
     assert versions, f"{provider_id} completed no TLS handshake with a trusted server"
     assert all(v in ("TLSv1.2", "TLSv1.3") for v in versions), versions
-    evidence.note(f"{provider_id} negotiated {', '.join(sorted(set(versions)))}")
+    evidence.note(
+        f"the {provider_id} adapter negotiated {', '.join(sorted(set(versions)))} "
+        f"with {tested}"
+    )
 
 
 @pytest.mark.control("UK-ENC-02")
@@ -106,6 +119,7 @@ async def test_adapter_refuses_unverifiable_certificate(
         with pytest.raises(ProviderError) as refused:
             await harness.read_patient(provider, harness.sample_patient)
         completed = list(server.versions)
+        tested = _test_server(server)
 
     reason = describe_tls_failure(refused.value)
     assert "certificate verification failed" in reason, (
@@ -113,4 +127,7 @@ async def test_adapter_refuses_unverifiable_certificate(
         f"certificate failed for another reason: {reason}"
     )
     assert completed == [], f"{provider_id} completed a handshake despite the {case}"
-    evidence.note(f"{case}: {provider_id} refused: {reason}")
+    evidence.note(
+        f"{case}: the {provider_id} adapter refused the certificate of {tested}: "
+        f"{reason}"
+    )

@@ -44,13 +44,20 @@ async def test_user_restricted_access_without_second_factor_refused(
         "user without a verified second factor; required: nothing sent"
     )
     evidence.note(
-        f"{provider_id} declares MFA kind {info.mfa_kind}; unverified access refused"
+        f"{provider_id} declares MFA kind {info.mfa_kind}. carecert's compliance "
+        "guard enforces the second factor before any request: without a verified "
+        "factor it raised SecondFactorRequiredError and no request was sent"
     )
 
 
 @pytest.mark.control("UK-MFA-01")
 async def test_user_restricted_access_with_verified_factor_allowed(
-    provider_id, provider_factory, provider_harness, provider_cassette, evidence
+    provider_id,
+    carecert_state,
+    provider_factory,
+    provider_harness,
+    provider_cassette,
+    evidence,
 ):
     harness = provider_harness(provider_id)
     if not harness.info.mfa_required:
@@ -74,4 +81,15 @@ async def test_user_restricted_access_with_verified_factor_allowed(
         record = await harness.read_patient(provider, patient, session=session)
 
     assert record.patient.identifier_value(patient.system) == patient.value
-    evidence.note(f"{harness.info.mfa_kind} code verified; access allowed and replayed")
+    if carecert_state.mock_api:
+        traffic = "the in-process simulator served the request"
+    elif carecert_state.replaying:
+        traffic = "the request was replayed from cassette user_restricted_read"
+    else:
+        traffic = "the simulator's response was recorded into user_restricted_read"
+    evidence.note(
+        f"{harness.info.mfa_kind} code verified; carecert's compliance guard "
+        f"enforced the second factor before any request and allowed access, and "
+        f"{traffic}. The request carries the application-restricted token, "
+        "because carecert does not model the NHS CIS2 user token exchange"
+    )

@@ -113,11 +113,16 @@ def nhs_config(
             "consent_registry": nhs_consent,
             "audit_store": nhs_audit,
             "transport": httpx.ASGITransport(app=nhs_simulator),
+            "retry_sleep": _no_sleep,
         }
         config.update(overrides)
         return config
 
     return build
+
+
+async def _no_sleep(seconds: float) -> None:
+    """Stand in for asyncio.sleep between retries, so tests never wait."""
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):

@@ -1,7 +1,7 @@
 """FHIR R4 to canonical mapping, checked on NHS Digital's published PDS examples.
 
-The examples are read from the shared copy of NHS Digital's PDS repository;
-tests that need them skip when that folder is absent.
+Tests read the examples from the folder of published inputs that
+tests/realdata.py locates, and skip when it is absent.
 """
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ from carecert.adapters.nhs.record import (
     structured_record_request_from_parameters,
 )
 
-PDS_ROOT = Path("/work/shared/real/nhs-pds")
-EXAMPLES = PDS_ROOT / "specification" / "components" / "examples"
-STUBS = PDS_ROOT / "karate-tests" / "src" / "test" / "java" / "mocks" / "stubs"
+from ..realdata import PDS_EXAMPLES, PDS_STUBS, missing_reason, real_path
+
+EXAMPLES = real_path(PDS_EXAMPLES)
+STUBS = real_path(PDS_STUBS)
 OPENAPI = Path(__file__).resolve().parents[2] / "adapters" / "nhs" / "openapi.yaml"
 
 needs_examples = pytest.mark.skipif(
-    not EXAMPLES.is_dir(),
-    reason=f"NHS Digital's PDS examples are not at {EXAMPLES}",
+    not EXAMPLES.is_dir(), reason=missing_reason(EXAMPLES)
 )
 
 

@@ -216,3 +216,12 @@ def test_naive_delete_time_rejected(store: AuditStore) -> None:
     record = write(store, T0)
     with pytest.raises(ValueError):
         store.delete(record.id, at=datetime(2040, 1, 1))
+
+
+def test_new_store_file_is_private(tmp_path) -> None:
+    path = tmp_path / "audit" / "store.sqlite3"
+
+    store = AuditStore(path, retention_years={"UK": 7})
+    store.close()
+
+    assert path.stat().st_mode & 0o777 == 0o600

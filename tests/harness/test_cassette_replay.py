@@ -189,7 +189,9 @@ async def test_unrecorded_request_names_method_url(
     assert error.url == f"{BASE_URL}/Patient/9000000017"
     assert error.path == str(path)
     assert error.reason == "no_match"
-    assert "--record-mode=once" in str(error)
+    # 'once' never records into an existing cassette, so it is not advised.
+    assert "--record-mode=new_episodes" in str(error)
+    assert "--record-mode=once" not in str(error)
     assert str(path) in str(error)
 
 

@@ -21,17 +21,14 @@ from carecert.harness.errors import ConformanceFailure, SpecError
 from carecert.harness.fastpath import FastChecker
 from carecert.harness.openapi_loader import SpecWarning, clear_spec_cache, load_spec
 
+from .. import realdata
 from .conftest import BASE_URL, PATIENT, PATIENT_SPEC, REQUEST_ID
 
-# NHS Digital's published PDS description, kept in the shared folder next to
-# the repository (on a developer machine and in CI alike).
-PDS_SPEC = (
-    Path(__file__).resolve().parents[3]
-    / "shared/real/nhs-pds/specification/personal-demographics.yaml"
-)
-PDS_EXAMPLES = PDS_SPEC.parent / "components" / "examples"
+# NHS Digital's published PDS description, in the folder of published inputs.
+PDS_SPEC = realdata.real_path(realdata.PDS_SPEC)
+PDS_EXAMPLES = realdata.real_path(realdata.PDS_EXAMPLES)
 needs_pds = pytest.mark.skipif(
-    not PDS_SPEC.is_file(), reason=f"published PDS description not found at {PDS_SPEC}"
+    not PDS_SPEC.is_file(), reason=realdata.missing_reason(PDS_SPEC)
 )
 PDS_BASE = "https://sandbox.api.service.nhs.uk/personal-demographics/FHIR/R4"
 

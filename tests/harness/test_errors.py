@@ -63,8 +63,31 @@ def test_unrecorded_request_says_how_to_record() -> None:
     message = str(error)
     assert "GET https://h/p" in message
     assert "a.json" in message
-    assert "--record-mode=once (or new_episodes)" in message
+    assert "Record mode 'none' only replays." in message
+    assert "--record-mode=once" not in message
+    assert "--record-mode=new_episodes (adds the missing exchanges)" in message
+    assert "--record-mode=all (records the whole cassette again)" in message
     assert "simulator" in message
+
+
+def test_unrecorded_in_once_mode_advises_new_episodes() -> None:
+    error = UnrecordedRequestError(
+        "a.json", "GET", "https://h/p", record_mode="once", reason="no_match"
+    )
+    message = str(error)
+    assert "Record mode 'once' records only into a cassette that does not" in message
+    assert "--record-mode=new_episodes" in message
+    assert "--record-mode=all" in message
+    assert "run with --record-mode=once" not in message
+
+
+def test_unrecorded_without_cassette_advises_once() -> None:
+    error = UnrecordedRequestError(
+        "a.json", "GET", "https://h/p", reason="cassette_not_found"
+    )
+    message = str(error)
+    assert "the cassette does not exist" in message
+    assert "run with --record-mode=once." in message
 
 
 def test_network_blocked_names_target() -> None:

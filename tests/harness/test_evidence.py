@@ -22,6 +22,7 @@ from carecert.harness.evidence import (
     RunMetadata,
     load_evidence,
     read_git_commit,
+    read_git_dirty,
     summarize,
     validate_evidence,
     write_evidence,
@@ -34,6 +35,7 @@ LABELS = {
     "error": "ERROR",
     "skipped": "SKIPPED",
     "not-applicable": "NOT APPLICABLE",
+    "not-run": "NOT RUN",
 }
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "harness" / "evidence.schema.json"
@@ -81,6 +83,7 @@ def results(cassette: Path) -> list[ControlResult]:
         result("UK-CON-01", "error", message="KeyError: 'consent'"),
         result("UK-MFA-01", "skipped", provider="mock", message="no MFA fixture"),
         result("EU-RES-01", "not-applicable", provider="mock"),
+        result("UK-RET-02", "not-run", provider="-", nodeid="-", duration_s=0.0),
     ]
 
 
@@ -140,7 +143,7 @@ def test_written_files_parse(written: tuple[Path, Path]) -> None:
     assert html_path.name == "evidence.html"
     assert document["schema"] == "carecert-evidence"
     assert document["schema_version"] == 1
-    assert len(document["controls"]) == 5
+    assert len(document["controls"]) == 6
     assert checker.problems == []
     assert checker.stack == []
     assert sorted(p.name for p in json_path.parent.iterdir()) == [
@@ -244,9 +247,10 @@ def test_html_summary_by_region_provider(written: tuple[Path, Path]) -> None:
 
     assert body == [
         ["EU", "mock", "0", "0", "1", "1", "INCOMPLETE"],
+        ["UK", "-", "0", "0", "1", "1", "INCOMPLETE"],
         ["UK", "mock", "0", "0", "1", "1", "INCOMPLETE"],
         ["UK", "nhs", "1", "1", "1", "3", "FAIL"],
-        ["All", "1", "1", "3", "5", "FAIL"],
+        ["All", "1", "1", "4", "6", "FAIL"],
     ]
     assert "Overall verdict: <strong>FAIL</strong>" in html
 
@@ -444,6 +448,32 @@ def test_git_commit_none_for_missing_dir(tmp_path: Path) -> None:
     assert read_git_commit(tmp_path / "absent") is None
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_dirty_follows_status(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "--quiet"], cwd=tmp_path, check=True)
+    assert read_git_dirty(tmp_path) is False
+
+    (tmp_path / "a.txt").write_text("a\n")
+
+    assert read_git_dirty(tmp_path) is True
+
+
+def test_git_dirty_none_outside_work_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert read_git_dirty(tmp_path / "absent") is None
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    assert read_git_dirty(tmp_path) is None
+
+
+def test_metadata_records_dirty_state(metadata: RunMetadata) -> None:
+    run = metadata.to_dict()
+
+    assert run["git_dirty"] is None  # tmp_path is not a git work tree
+    assert run["traffic_source"] == "cassettes"
+    assert run["pytest_exit_status"] is None
+
+
 @pytest.mark.parametrize(
     ("outcomes", "verdict"),
     [
@@ -454,6 +484,8 @@ def test_git_commit_none_for_missing_dir(tmp_path: Path) -> None:
         ([], "incomplete"),
         (["passed", "error"], "fail"),
         (["failed", "skipped"], "fail"),
+        (["passed", "not-run"], "incomplete"),
+        (["failed", "not-run"], "fail"),
     ],
     ids=[
         "all-passed",
@@ -463,6 +495,8 @@ def test_git_commit_none_for_missing_dir(tmp_path: Path) -> None:
         "empty",
         "error",
         "failed",
+        "not-run",
+        "failed-and-not-run",
     ],
 )
 def test_summary_verdict_rules(outcomes: list[str], verdict: str) -> None:
@@ -481,16 +515,151 @@ def test_summary_counts_by_group(results: list[ControlResult]) -> None:
         "error": 1,
         "skipped": 1,
         "not-applicable": 1,
+        "not-run": 1,
     }
     assert sorted(summary["by_region"]) == ["EU", "UK"]
-    assert summary["by_region"]["UK"]["total"] == 4
+    assert summary["by_region"]["UK"]["total"] == 5
     assert summary["by_provider"]["nhs"]["verdict"] == "fail"
     assert summary["by_provider"]["mock"]["verdict"] == "incomplete"
     assert [(r["region"], r["provider"]) for r in summary["by_region_provider"]] == [
         ("EU", "mock"),
+        ("UK", "-"),
         ("UK", "mock"),
         ("UK", "nhs"),
     ]
+
+
+@pytest.mark.parametrize("exit_status", [1, 2, 3, 4])
+def test_exit_status_fails_passed_run(exit_status: int) -> None:
+    summary = summarize([result("UK-ENC-01", "passed")], exit_status=exit_status)
+
+    assert summary["verdict"] == "fail"
+    assert f"pytest exited with status {exit_status}" in summary["verdict_reason"]
+    assert summary["by_provider"]["nhs"]["verdict"] == "pass"
+
+
+@pytest.mark.parametrize("exit_status", [None, 0, 5])
+def test_neutral_exit_status_keeps_pass(exit_status: int | None) -> None:
+    summary = summarize([result("UK-ENC-01", "passed")], exit_status=exit_status)
+
+    assert summary["verdict"] == "pass"
+    assert "verdict_reason" not in summary
+
+
+def test_not_run_gives_reason() -> None:
+    summary = summarize([result("UK-ENC-01", "passed"), result("UK-CON-01", "not-run")])
+
+    assert summary["verdict"] == "incomplete"
+    assert summary["verdict_reason"] == (
+        "1 catalogue control(s) of the selected regions did not run"
+    )
+
+
+def test_by_control_shows_worst_outcome() -> None:
+    summary = summarize(
+        [
+            result("UK-ENC-01", "passed"),
+            result("UK-ENC-01", "not-applicable", provider="acme"),
+            result("UK-CON-01", "passed"),
+            result("UK-CON-01", "failed", nodeid="t.py::test_other[nhs]"),
+            result("UK-RES-01", "passed"),
+        ]
+    )
+
+    assert summary["by_control"] == [
+        {
+            "control_id": "UK-CON-01",
+            "title": "Title of UK-CON-01",
+            "region": "UK",
+            "outcome": "failed",
+            "results": 2,
+        },
+        {
+            "control_id": "UK-ENC-01",
+            "title": "Title of UK-ENC-01",
+            "region": "UK",
+            "outcome": "not-applicable",
+            "results": 2,
+        },
+        {
+            "control_id": "UK-RES-01",
+            "title": "Title of UK-RES-01",
+            "region": "UK",
+            "outcome": "passed",
+            "results": 1,
+        },
+    ]
+
+
+def test_html_shows_by_control_and_reason(written: tuple[Path, Path]) -> None:
+    html = written[1].read_text(encoding="utf-8")
+    section = html.split('<section id="by-control">')[1].split("</section>")[0]
+
+    assert section.count("<tr>") == 1 + 6  # header and one row per control
+    assert "<td>UK-RET-02</td>" in section
+    assert '<span class="badge outcome-not-run">NOT RUN</span>' in section
+    assert "of 6 results for 6 controls" in html
+    assert "Reason: 1 control result(s) failed and 1 ended in an error." in html
+    assert "no test of this control ran" in html
+
+
+def test_html_names_simulator_traffic(tmp_path: Path) -> None:
+    metadata = RunMetadata.collect(
+        rootdir=tmp_path,
+        started_at=START,
+        regions=["UK"],
+        providers=["nhs"],
+        record_mode="none",
+        traffic_source="simulators",
+        pytest_exit_status=0,
+    )
+
+    json_path, html_path = write_evidence(
+        tmp_path / "out", metadata, [result("UK-ENC-01", "passed")]
+    )
+
+    assert load_evidence(json_path)["run"]["traffic_source"] == "simulators"
+    html = html_path.read_text(encoding="utf-8")
+    assert "carecert&#39;s in-process provider simulators, not the providers" in html
+    assert "<td>0</td>" in html
+
+
+def test_metadata_rejects_unknown_traffic_source(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="Invalid traffic_source 'network'"):
+        RunMetadata.collect(
+            rootdir=tmp_path,
+            started_at=START,
+            regions=["UK"],
+            providers=[],
+            record_mode="none",
+            traffic_source="network",  # type: ignore[arg-type]
+        )
+
+
+def test_result_dict_round_trip(results: list[ControlResult]) -> None:
+    for original in results:
+        assert ControlResult.from_dict(original.to_dict()) == original
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("passed", "error"),
+        ("skipped", "error"),
+        ("not-applicable", "error"),
+        ("failed", "failed"),
+        ("error", "error"),
+    ],
+)
+def test_teardown_error_updates_result(outcome: str, expected: str) -> None:
+    original = result("UK-ENC-01", outcome, message="first problem")
+
+    updated = original.with_teardown_error("RuntimeError: close failed")
+
+    assert updated.outcome == expected
+    assert "error in teardown: RuntimeError: close failed" in updated.message
+    if outcome in ("failed", "error"):
+        assert updated.message.startswith("first problem\n")
 
 
 def test_empty_run_writes_valid_report(tmp_path: Path, metadata: RunMetadata) -> None:

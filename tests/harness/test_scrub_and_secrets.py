@@ -302,3 +302,70 @@ def test_jwt_placeholder_keeps_jws_shape_and_is_not_a_secret() -> None:
         list(_scan_body("body", "grant_type=x&client_assertion=" + JWT_PLACEHOLDER, ""))
         == []
     )
+
+
+BEARER = "Bearer 9f8e7d6c5b4a3210fedcba"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "location", "kind"),
+    [
+        (
+            {"request__headers": {"x-amzn-remapped-authorization": [BEARER]}},
+            "interactions[1].request.headers.x-amzn-remapped-authorization",
+            "bearer token",
+        ),
+        (
+            {"response__headers": {"x-debug": [f"sent {BEARER}"]}},
+            "interactions[1].response.headers.x-debug",
+            "bearer token",
+        ),
+        (
+            {"response__body": {"string": f"<p>Authorization: {BEARER}</p>"}},
+            "interactions[1].response.body",
+            "bearer token",
+        ),
+        (
+            {"response__body": {"string": '{"token": "9f8e7d6c5b4a"}'}},
+            "interactions[1].response.body: token",
+            "token or secret",
+        ),
+        (
+            {"response__body": {"string": '{"accessToken": "9f8e7d6c5b4a"}'}},
+            "interactions[1].response.body: accessToken",
+            "token or secret",
+        ),
+        (
+            {"request__headers": {"nhsd-user-identity": ["opaque-user-token"]}},
+            "interactions[1].request.headers.nhsd-user-identity",
+            "API key or token",
+        ),
+    ],
+)
+def test_secret_scan_finds_tokens_outside_known_places(
+    overrides: dict[str, Any], location: str, kind: str
+) -> None:
+    data = _cassette(_interaction(), _interaction(**overrides))
+
+    with pytest.raises(CassetteSecretError) as caught:
+        check_cassette(data, "cassettes/x.json")
+
+    assert caught.value.location == location
+    assert caught.value.kind == kind
+    assert "9f8e7d6c5b4a" not in str(caught.value)
+    assert "opaque-user-token" not in str(caught.value)
+
+
+def test_scrub_replaces_bearer_tokens_anywhere() -> None:
+    leaky = _interaction(
+        request__headers={"x-amzn-remapped-authorization": [BEARER]},
+        response__headers={"x-debug": [f"sent {BEARER}"]},
+        response__body={"string": f'{{"accessToken": "abc123", "note": "{BEARER}"}}'},
+    )
+
+    scrubbed = scrub_interaction(leaky)
+
+    assert list(find_secrets(_cassette(scrubbed))) == []
+    headers = scrubbed["request"]["headers"]
+    assert headers["x-amzn-remapped-authorization"] == [f"Bearer {PLACEHOLDER}"]
+    assert scrubbed["response"]["headers"]["x-debug"] == [f"sent Bearer {PLACEHOLDER}"]

@@ -1,0 +1,171 @@
+"""Selecting regions, providers and controls from the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+import carecert
+from carecert.adapters.compliance import load_catalogue
+
+UK_SUITE_TESTS = 17
+"""Tests the UK suite collects for nhs, the one built-in UK provider."""
+
+# A control test's id has the provider id as its first or only parameter.
+_NODE_ID = re.compile(r"^suites/uk/test_\w+\.py::test_\w+\[(?P<params>[^\]]+)\]$")
+
+
+def _collected_ids(result: pytest.RunResult) -> list[str]:
+    return [line for line in result.stdout.lines if "::" in line]
+
+
+def test_unknown_region_is_usage_error(suite_tree):
+    result = suite_tree.run("suites", "--region=XX")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert "--region: unknown region XX" in output
+    valid = ", ".join(sorted(load_catalogue().regions))
+    assert f"Valid regions: {valid}" in output
+
+
+@pytest.mark.parametrize("region", ["uk", "UK,UK", "UK,uk"])
+def test_region_spellings_select_uk_suite(suite_tree, region):
+    result = suite_tree.run("suites", f"--region={region}", "--collect-only")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.OK, output
+    # The header shows the parsed selection: upper case, without repeats.
+    assert f"carecert {carecert.__version__}: regions=UK record-mode=none" in output
+    assert f"collected {UK_SUITE_TESTS} items" in output
+
+
+def test_repeated_region_runs_once(suite_tree):
+    result = suite_tree.run("suites", "--region=uk", "--region=UK,UK")
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+    result.assert_outcomes(passed=UK_SUITE_TESTS)
+
+
+def test_unknown_provider_is_usage_error(suite_tree):
+    result = suite_tree.run("suites", "--region=UK", "--provider=nhs,acme")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert "--provider: unknown provider acme." in output
+    assert "Registered: nhs." in output
+
+
+def test_control_id_selects_one_control(suite_tree):
+    result = suite_tree.run(
+        "suites", "--region=UK", "--control=UK-RES-01", "--evidence-dir=evidence"
+    )
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+    result.assert_outcomes(passed=1, deselected=UK_SUITE_TESTS - 1)
+    result.stdout.fnmatch_lines(["suites/uk/test_residency.py .*"])
+    document = json.loads((suite_tree.path / "evidence" / "evidence.json").read_text())
+    ran = [c for c in document["controls"] if c["outcome"] != "not-run"]
+    assert [c["control_id"] for c in ran] == ["UK-RES-01"]
+
+
+@pytest.mark.parametrize("value", ["residncy", "UK-RES-99"])
+def test_unknown_control_is_usage_error(suite_tree, value):
+    result = suite_tree.run("suites", "--region=UK", f"--control={value}")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert f"--control: unknown control id or family {value}." in output
+    catalogue = load_catalogue()
+    assert f"Valid control ids: {', '.join(sorted(catalogue.controls))}." in output
+    families = sorted({c.family for c in catalogue.controls.values()})
+    assert f"Valid families: {', '.join(families)}" in output
+
+
+@pytest.mark.parametrize("value", ["uk-res-01", "Residency"])
+def test_control_matches_any_case(suite_tree, value):
+    result = suite_tree.run("suites", "--region=UK", f"--control={value}")
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+    result.assert_outcomes(passed=1, deselected=UK_SUITE_TESTS - 1)
+
+
+def test_provider_matches_any_case(suite_tree):
+    result = suite_tree.run("suites", "--region=UK", "--provider=NHS")
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+    result.assert_outcomes(passed=UK_SUITE_TESTS)
+
+
+@pytest.mark.parametrize("option", ["--region", "--provider", "--control"])
+def test_empty_selection_is_usage_error(suite_tree, option):
+    result = suite_tree.run("suites", f"{option}=")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert f"{option}: empty value ''." in output
+
+
+def test_evidence_dir_file_is_usage_error(suite_tree):
+    existing = suite_tree.path / "report.txt"
+    existing.write_text("not a directory\n")
+
+    result = suite_tree.run("suites", "--region=UK", f"--evidence-dir={existing}")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert f"--evidence-dir: {existing} exists and is not a directory." in output
+    assert "Traceback" not in output
+
+
+def test_evidence_dir_under_file_is_usage_error(suite_tree):
+    existing = suite_tree.path / "report.txt"
+    existing.write_text("not a directory\n")
+
+    result = suite_tree.run("suites", f"--evidence-dir={existing / 'evidence'}")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert f"because {existing} is not a directory" in output
+
+
+def test_control_family_selects_consent(suite_tree):
+    result = suite_tree.run("suites", "--region=UK", "--control=consent", "-v")
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+    # UK-CON-01 runs once per consent case that must be refused.
+    result.assert_outcomes(passed=5, deselected=UK_SUITE_TESTS - 5)
+    ran = [line for line in result.stdout.lines if " PASSED" in line]
+    assert len(ran) == 5
+    assert all(line.startswith("suites/uk/test_consent.py::") for line in ran), ran
+
+
+def test_family_marker_selects_residency(suite_tree):
+    result = suite_tree.run("suites", "--region=UK", "-m", "residency", "-v")
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+    result.assert_outcomes(passed=1, deselected=UK_SUITE_TESTS - 1)
+    result.stdout.fnmatch_lines(
+        [
+            "suites/uk/test_residency.py::test_provider_hosts_in_allowed_jurisdictions"
+            "[[]nhs[]] PASSED*"
+        ]
+    )
+
+
+def test_collect_only_shows_provider_parameter(suite_tree):
+    result = suite_tree.run("suites", "--region=UK", "--collect-only", "-q")
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+    node_ids = _collected_ids(result)
+    assert len(node_ids) == UK_SUITE_TESTS
+    for node_id in node_ids:
+        match = _NODE_ID.match(node_id)
+        assert match is not None, node_id
+        assert match["params"].split("-")[0] == "nhs", node_id
+    assert (
+        "suites/uk/test_residency.py::test_provider_hosts_in_allowed_jurisdictions[nhs]"
+        in node_ids
+    )
