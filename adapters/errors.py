@@ -12,7 +12,8 @@ error chained as ``__cause__``::
     │   ├── RateLimitedError        HTTP 429
     │   ├── ProviderUnavailableError  5xx, timeout or connection failure
     │   ├── InvalidResponseError    the response does not parse or map
-    │   └── ResourceNotFoundError   HTTP 404 for the requested resource
+    │   ├── ResourceNotFoundError   HTTP 404 for the requested resource
+    │   └── OperationNotSupportedError  the adapter does not implement the operation
     └── ComplianceError             a compliance guard stopped the call
         ├── ConsentRequiredError    no valid consent for patient and purpose
         ├── SecondFactorRequiredError  user-restricted access without MFA
@@ -32,6 +33,7 @@ __all__ = [
     "ConsentRequiredError",
     "InvalidIdentifierError",
     "InvalidResponseError",
+    "OperationNotSupportedError",
     "ProviderError",
     "ProviderUnavailableError",
     "RateLimitedError",
@@ -130,3 +132,17 @@ class SecondFactorRequiredError(ComplianceError):
 
 class RetentionViolationError(ComplianceError):
     """An audit record was to be deleted before its retention period ended."""
+
+
+class OperationNotSupportedError(ProviderError, NotImplementedError):
+    """A call to an operation that the adapter declares as not implemented.
+
+    It is also a NotImplementedError, so callers that probe for optional
+    operations can catch either.
+    """
+
+    def __init__(self, provider: str, operation: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            provider, operation, f"not supported by this adapter: {reason}"
+        )

@@ -6,11 +6,7 @@ error code (RFC 6749 section 5.2), never the request's credentials.
 
 from __future__ import annotations
 
-import email.utils
 import json
-import ssl
-import time
-from datetime import UTC
 
 import httpx
 
@@ -21,62 +17,17 @@ from carecert.adapters.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from carecert.adapters.resilience.policy import parse_retry_after
 
 __all__ = [
     "Token",
     "oauth_error",
     "parse_token_response",
     "raise_for_token_status",
-    "retry_after_seconds",
-    "transport_error",
 ]
 
 Token = tuple[str, float]
 """An access token and its lifetime in seconds."""
-
-
-def transport_error(
-    provider: str, operation: str, exc: httpx.HTTPError | ssl.SSLError
-) -> ProviderUnavailableError:
-    """Build the error for a token request that got no HTTP response.
-
-    ``exc`` may be a bare ssl.SSLError, because httpx 0.28 lets one through
-    when the server rejects the client certificate after a TLS 1.3 handshake.
-    """
-    tls_error = _tls_cause(exc)
-    if isinstance(exc, httpx.TimeoutException):
-        problem = f"the request timed out ({type(exc).__name__})"
-        advice = "Retry later, or raise the timeout config key (seconds)."
-    elif isinstance(tls_error, ssl.SSLCertVerificationError):
-        problem = (
-            f"the server certificate failed verification ({tls_error.verify_message})"
-        )
-        advice = "Set ca_bundle to the CA that signs the server's certificate."
-    elif tls_error is not None:
-        problem = f"the TLS handshake failed ({type(tls_error).__name__})"
-        advice = (
-            "Check that the server supports TLS 1.2 or later, and that client_cert "
-            "and client_key are the ones the provider registered."
-        )
-    else:
-        problem = f"the request failed before a response ({type(exc).__name__})"
-        advice = (
-            "Check the network, token_url and the TLS settings (ca_bundle, "
-            "client_cert, client_key), then retry."
-        )
-    return ProviderUnavailableError(provider, operation, f"{problem}. {advice}")
-
-
-def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
-    # httpx chains its error to httpcore's, which chains to the ssl module's.
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def raise_for_token_status(
@@ -98,7 +49,7 @@ def raise_for_token_status(
             f"({oauth_error(response)}). {check}",
         )
     if status == 429:
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         wait = f"after {retry_after:.0f} s" if retry_after is not None else "later"
         raise RateLimitedError(
             provider,
@@ -168,21 +119,3 @@ def oauth_error(response: httpx.Response) -> str:
     error = body.get("error", "no error code")
     description = body.get("error_description")
     return f"{error}: {description}" if description else str(error)
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Read a Retry-After header, in seconds or as an HTTP date (RFC 9110)."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(moment.timestamp() - time.time(), 0.0)

@@ -21,7 +21,12 @@ from carecert.adapters.auth.client_auth import TokenEndpointAuth
 from carecert.adapters.auth.responses import (
     parse_token_response,
     raise_for_token_status,
-    transport_error,
+)
+from carecert.adapters.http_errors import transport_error
+
+TOKEN_SETTINGS = (
+    "Check the network, token_url and the TLS settings (ca_bundle, client_cert, "
+    "client_key)"
 )
 
 __all__ = [
@@ -146,7 +151,9 @@ class OAuth2TokenSource:
                 "POST", url, content=body, headers=headers, auth=None
             )
         except (httpx.HTTPError, ssl.SSLError) as exc:
-            raise transport_error(self.provider_id, TOKEN_OPERATION, exc) from exc
+            raise transport_error(
+                self.provider_id, TOKEN_OPERATION, exc, settings_hint=TOKEN_SETTINGS
+            ) from exc
         raise_for_token_status(self.provider_id, TOKEN_OPERATION, response, self.check)
         token, expires_in = parse_token_response(
             self.provider_id, TOKEN_OPERATION, response

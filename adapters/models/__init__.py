@@ -18,6 +18,7 @@ from carecert.adapters.models.common import (
     Identifier,
 )
 from carecert.adapters.models.patient import AdministrativeGender, Patient
+from carecert.adapters.models.prescription import Prescription, Quantity
 
 __all__ = [
     "Address",
@@ -36,4 +37,6 @@ __all__ = [
     "Patient",
     "PatientRecord",
     "RecordType",
+    "Prescription",
+    "Quantity",
 ]

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from carecert.adapters.compliance import ComplianceGuard, UserSession
 from carecert.adapters.errors import ConfigurationError, InvalidResponseError
+from carecert.adapters.http_errors import transport_error
 from carecert.adapters.identifiers import (
     NHS_NUMBER_SYSTEM,
     is_valid_nhs_number,
@@ -47,7 +48,6 @@ from carecert.adapters.nhs.record import (
 from carecert.adapters.nhs.responses import (
     parse_json,
     raise_for_status,
-    transport_error,
 )
 from carecert.adapters.provider import (
     AuthMethod,

@@ -7,11 +7,7 @@ OperationOutcome's diagnostics, because PDS echoes request values there.
 
 from __future__ import annotations
 
-import email.utils
 import json
-import ssl
-import time
-from datetime import UTC
 from typing import Any
 
 import httpx
@@ -24,51 +20,16 @@ from carecert.adapters.errors import (
     RateLimitedError,
     ResourceNotFoundError,
 )
+from carecert.adapters.resilience.policy import parse_retry_after
 
 __all__ = [
     "SPINE_ERROR_SYSTEM",
     "parse_json",
     "raise_for_status",
-    "retry_after_seconds",
     "spine_error_code",
-    "transport_error",
 ]
 
 SPINE_ERROR_SYSTEM = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
-
-
-def transport_error(
-    provider: str, operation: str, exc: httpx.HTTPError
-) -> ProviderUnavailableError:
-    """Build the error for a request that got no HTTP response."""
-    tls_error = _tls_cause(exc)
-    if isinstance(exc, httpx.TimeoutException):
-        problem = f"the request timed out ({type(exc).__name__})"
-        advice = "Retry later, or raise the timeout config key (seconds)."
-    elif isinstance(tls_error, ssl.SSLCertVerificationError):
-        problem = (
-            f"the server certificate failed verification ({tls_error.verify_message})"
-        )
-        advice = "Set ca_bundle to the CA that signs the server's certificate."
-    elif tls_error is not None:
-        problem = f"the TLS handshake failed ({type(tls_error).__name__})"
-        advice = "Check that the server supports TLS 1.2 or later and the TLS settings."
-    else:
-        problem = f"the request failed before a response ({type(exc).__name__})"
-        advice = "Check the network, the base URL and the TLS settings, then retry."
-    return ProviderUnavailableError(provider, operation, f"{problem}. {advice}")
-
-
-def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
-    # httpx chains its error to httpcore's, which chains to the ssl module's.
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
 
 
 def raise_for_status(provider: str, operation: str, response: httpx.Response) -> None:
@@ -92,7 +53,7 @@ def raise_for_status(provider: str, operation: str, response: httpx.Response) ->
             f"{got}: no such resource. Check the NHS number or practice code.",
         )
     if status == 429:
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         wait = f"after {retry_after:.0f} s" if retry_after is not None else "later"
         raise RateLimitedError(
             provider,
@@ -146,21 +107,3 @@ def spine_error_code(response: httpx.Response) -> str | None:
         if isinstance(issue.get("code"), str):
             return str(issue["code"])
     return None
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Read a Retry-After header, in seconds or as an HTTP date (RFC 9110)."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(moment.timestamp() - time.time(), 0.0)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from carecert.adapters.errors import (
     ProviderUnavailableError,
     RateLimitedError,
 )
+from carecert.adapters.http_errors import tls_cause
 from carecert.adapters.resilience.idempotency import NOT_SENT_ERRORS
 from carecert.adapters.resilience.policy import (
     RETRYABLE_STATUSES,
@@ -238,7 +238,7 @@ class Retrier:
 
 
 def _may_retry_error(replay_safe: bool, exc: BaseException) -> bool:
-    if not isinstance(exc, httpx.TransportError) or _is_tls_error(exc):
+    if not isinstance(exc, httpx.TransportError) or tls_cause(exc) is not None:
         return False
     if isinstance(exc, NOT_SENT_ERRORS):
         return True
@@ -250,15 +250,3 @@ def _may_retry_response(replay_safe: bool, response: httpx.Response) -> bool:
     # is not replay-safe is not sent again even though it was probably not
     # applied.
     return replay_safe and response.status_code in RETRYABLE_STATUSES
-
-
-def _is_tls_error(exc: BaseException) -> bool:
-    # A failed certificate check or handshake will fail the same way again.
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False

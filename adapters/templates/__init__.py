@@ -1,0 +1,28 @@
+"""Template adapters to copy when starting a new country's adapter.
+
+Templates validate their national identifier and map patients to FHIR R4,
+and declare their provider operations as not implemented. They are not in
+the built-in registry, and ``register_templates`` adds them to a registry.
+"""
+
+from __future__ import annotations
+
+from carecert.adapters.provider import HealthcareProvider
+from carecert.adapters.registry import ProviderRegistration, ProviderRegistry
+from carecert.adapters.templates.france import AmeliTemplate
+from carecert.adapters.templates.italy import SSNTemplate
+
+__all__ = ["TEMPLATE_PROVIDERS", "AmeliTemplate", "SSNTemplate", "register_templates"]
+
+TEMPLATE_PROVIDERS: dict[str, type[HealthcareProvider]] = {
+    "ameli": AmeliTemplate,
+    "ssn": SSNTemplate,
+}
+
+
+def register_templates(registry: ProviderRegistry) -> list[ProviderRegistration]:
+    """Register every template on ``registry`` under its provider id."""
+    return [
+        registry.register_provider(provider_id, provider_class, {})
+        for provider_id, provider_class in TEMPLATE_PROVIDERS.items()
+    ]
