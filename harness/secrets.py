@@ -38,9 +38,9 @@ PLACEHOLDER = "<scrubbed>"
 """Value that replaces every credential. Replay does not match on it."""
 
 JWT_PLACEHOLDER = "scrubbed.scrubbed.scrubbed"
-"""What a JWT is replaced by: three dot-separated segments like a JWS, so a
-field that the provider's description requires to be a JWT still conforms,
-but with no "eyJ" header it cannot be mistaken for, or used as, a token."""
+"""Replacement for a JWT. It has a JWS's three dot-separated segments, so a
+field that the provider's description requires to be a JWT still conforms.
+It has no "eyJ" header, so it cannot be mistaken for, or used as, a token."""
 
 SCRUBBED_VALUES = frozenset({"", PLACEHOLDER, JWT_PLACEHOLDER})
 """Values that count as scrubbed where a credential would otherwise be."""

@@ -77,7 +77,7 @@ def test_foreign_patient_resource_rejected() -> None:
 
 
 class _SwapGpRecord(httpx.AsyncBaseTransport):
-    """Serve the simulator, but answer every GP record call with OTHER's Bundle."""
+    """Serve the simulator, but return OTHER's Bundle for every GP record call."""
 
     def __init__(self, app: Starlette) -> None:
         self.inner = httpx.ASGITransport(app=app)
