@@ -8,6 +8,7 @@ from carecert.adapters.errors import (
     ConsentRequiredError,
     InvalidIdentifierError,
     InvalidResponseError,
+    OperationNotSupportedError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
@@ -29,6 +30,7 @@ from carecert.adapters.registry import ProviderRegistration, ProviderRegistry
 # isort: split
 # Provider adapters come last because they import the modules above.
 from carecert.adapters.nhs import NHSInterface
+from carecert.adapters.sas import SASInterface
 
 __all__ = [
     "AuthMethod",
@@ -50,8 +52,10 @@ __all__ = [
     "ProviderType",
     "ProviderUnavailableError",
     "RateLimitedError",
+    "OperationNotSupportedError",
     "ResourceNotFoundError",
     "RetentionViolationError",
+    "SASInterface",
     "SecondFactorRequiredError",
     "UnknownProviderError",
 ]

@@ -15,16 +15,22 @@ import pytest_asyncio
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from carecert.adapters.compliance.catalogue import Control, Region
 from carecert.adapters.provider import HealthcareProvider
 from carecert.harness._keys import EVIDENCE_KEY, STATE_KEY
 from carecert.harness.cassette import CarecertCassette, use_cassette
 from carecert.harness.conformance import SpecValidator, make_on_play
+from carecert.harness.controls.rules import ControlRules, rules_for
 from carecert.harness.network import block_network
 from carecert.harness.providers import HarnessKeys, ProviderHarness, harness_for
 from carecert.harness.state import CarecertState, TestEvidence
 
 __all__ = [
+    "carecert_control",
+    "carecert_control_id",
     "carecert_network_guard",
+    "carecert_region",
+    "carecert_rules",
     "carecert_state",
     "evidence",
     "harness_keys",
@@ -37,6 +43,12 @@ __all__ = [
 ProviderFactory = Callable[..., HealthcareProvider]
 CassetteFactory = Callable[[str, str], AbstractContextManager[CarecertCassette | None]]
 
+NO_HARNESS_REASON = (
+    "not applicable: {provider_id} ({class_name}) defines no carecert_harness(), "
+    "so it has no recorded traffic or simulator"
+)
+"""Skip reason for a provider without a harness. Its prefix sets the outcome."""
+
 # Fixtures that mean a test talks to a provider, so the network guard applies.
 _PROVIDER_FIXTURES = frozenset({"provider_factory", "provider_cassette"})
 
@@ -45,6 +57,51 @@ _PROVIDER_FIXTURES = frozenset({"provider_factory", "provider_cassette"})
 def carecert_state(pytestconfig: pytest.Config) -> CarecertState:
     """The session's selection, registry, catalogue and collected results."""
     return pytestconfig.stash[STATE_KEY]
+
+
+@pytest.fixture(autouse=True)
+def carecert_control_id(request: pytest.FixtureRequest) -> str | None:
+    """Id of the catalogue control that this test proves, or None for other tests.
+
+    Tests marked ``control(check=...)`` get the id as a parameter, which
+    overrides this fixture. It is autouse so that the plugin can always
+    parametrize it.
+    """
+    marker = request.node.get_closest_marker("control")
+    if marker is not None and marker.args and isinstance(marker.args[0], str):
+        return marker.args[0]
+    return None
+
+
+@pytest.fixture
+def carecert_control(
+    carecert_control_id: str | None, carecert_state: CarecertState
+) -> Control:
+    """The catalogue control that this test proves."""
+    if carecert_control_id is None:
+        pytest.fail(
+            "carecert_control needs a test marked @pytest.mark.control('UK-RES-01') "
+            "or @pytest.mark.control(check='tls-floor')."
+        )
+    return carecert_state.catalogue.control(carecert_control_id)
+
+
+@pytest.fixture
+def carecert_region(carecert_control: Control, carecert_state: CarecertState) -> Region:
+    """The catalogue region of the control that this test proves."""
+    return carecert_state.catalogue.region(carecert_control.region)
+
+
+@pytest.fixture
+def carecert_rules(
+    carecert_control: Control, carecert_state: CarecertState, provider_id: str
+) -> ControlRules:
+    """The parameters this control applies to ``provider_id``: the stricter of the
+    control's region and the provider's own regions."""
+    registration = carecert_state.registry.get_registration(provider_id)
+    return rules_for(
+        carecert_state.catalogue, carecert_control, registration.info.regions
+    )
 
 
 @pytest.fixture(scope="session")
@@ -110,9 +167,10 @@ def provider_harness(carecert_state: CarecertState) -> Callable[[str], ProviderH
         harness = harness_for(registration.provider_class, registration.config)
         if harness is None:
             pytest.skip(
-                f"not applicable: {provider_id} "
-                f"({registration.provider_class.__name__}) defines no "
-                "carecert_harness(), so it has no recorded traffic or simulator"
+                NO_HARNESS_REASON.format(
+                    provider_id=provider_id,
+                    class_name=registration.provider_class.__name__,
+                )
             )
         return harness
 

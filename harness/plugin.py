@@ -17,13 +17,19 @@ import pytest
 
 import carecert
 from carecert.adapters.builtin import default_registry
-from carecert.adapters.compliance.catalogue import load_catalogue
+from carecert.adapters.compliance.catalogue import CHECKS, Control, load_catalogue
+from carecert.adapters.registry import ProviderRegistration
 from carecert.harness import hooks
 from carecert.harness._keys import STATE_KEY
 from carecert.harness.errors import CassetteSecretError
 from carecert.harness.evidence import ControlResult, RunMetadata, write_evidence
 from carecert.harness.fixtures import (  # noqa: F401  (pytest finds fixtures by name)
+    NO_HARNESS_REASON,
+    carecert_control,
+    carecert_control_id,
     carecert_network_guard,
+    carecert_region,
+    carecert_rules,
     carecert_state,
     evidence,
     harness_keys,
@@ -68,15 +74,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--region",
         action="append",
         default=[],
-        help="Compliance region to test (UK, ...); repeat or separate with commas. "
-        "Default: every region.",
+        help="Compliance region to test, such as UK, EU or DE (the catalogue lists "
+        "them all); repeat or separate with commas. Default: every region.",
     )
     group.addoption(
         "--provider",
         action="append",
         default=[],
         help="Provider id to test (nhs, ...); repeat or separate with commas. "
-        "Default: every provider of the selected regions.",
+        "Default: every provider of the selected regions and of their member "
+        "regions.",
     )
     group.addoption(
         "--control",
@@ -119,8 +126,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "control(control_id): ties a test to a catalogue control; its outcome "
-        "goes into the evidence report.",
+        "control(control_id=None, *, check=None, provider=None): ties a test to a "
+        "catalogue control, given by id or, with check=..., to every control whose "
+        "catalogue entry names that check; its outcome goes into the evidence "
+        "report.",
     )
     for family, description in FAMILY_MARKERS.items():
         config.addinivalue_line("markers", f"{family}: {description}")
@@ -172,7 +181,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run each control test once per provider of the control's region."""
+    """Parametrize control tests over their controls and providers.
+
+    A test marked ``control(check="...")`` runs once per (control, provider)
+    for every control of the selected regions with that check. A test marked
+    with a control id runs once per provider of that control's region.
+    """
     marker = metafunc.definition.get_closest_marker("control")
     if marker is None or "provider_id" not in metafunc.fixturenames:
         return
@@ -182,19 +196,84 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     ):
         return
     state = metafunc.config.stash[STATE_KEY]
-    control = state.catalogue.control(_control_id(metafunc.definition, marker))
-    providers = [
-        registration.provider_id
-        for registration in state.registry.find_by_region(control.region)
-        if not state.providers or registration.provider_id in state.providers
-    ]
-    if not providers:
-        reason = f"not applicable: no provider registered for region {control.region}"
-        metafunc.parametrize(
-            "provider_id", [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
-        )
+    check = marker.kwargs.get("check")
+    if check is not None and not marker.args:
+        _parametrize_by_check(metafunc, state, str(check))
         return
-    metafunc.parametrize("provider_id", providers)
+    control = state.catalogue.control(_marker_control_id(metafunc.definition, marker))
+    metafunc.parametrize(
+        "provider_id",
+        [
+            pytest.param(provider_id, marks=marks)
+            for provider_id, marks in _provider_params(state, control)
+        ],
+    )
+
+
+def _parametrize_by_check(
+    metafunc: pytest.Metafunc, state: CarecertState, check: str
+) -> None:
+    if check not in CHECKS:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: unknown check {check!r} in "
+            f"@pytest.mark.control. Valid checks: {', '.join(sorted(CHECKS))}."
+        )
+    regions = set(state.regions or state.catalogue.regions)
+    params = [
+        pytest.param(
+            control.id,
+            provider_id,
+            marks=marks,
+            id=f"{control.id}-{provider_id or 'no-provider'}",
+        )
+        for control in state.catalogue.controls_with_check(check)
+        if control.region in regions
+        for provider_id, marks in _provider_params(state, control)
+    ]
+    metafunc.parametrize(("carecert_control_id", "provider_id"), params)
+
+
+def _provider_params(
+    state: CarecertState, control: Control
+) -> list[tuple[str | None, list[pytest.MarkDecorator]]]:
+    """Return (provider id, marks) pairs for the providers ``control`` applies to.
+
+    Providers without a harness, and a region without providers, get a skip
+    mark whose reason starts with "not applicable", so the evidence report
+    shows them as not applicable rather than passed.
+    """
+    registrations = _providers_of_region(state, control.region)
+    if not registrations:
+        members = state.catalogue.children_of(control.region)
+        served = f"region {control.region}" + (
+            f" or its member regions {', '.join(members)}" if members else ""
+        )
+        reason = f"not applicable: no provider registered for {served}"
+        return [(None, [pytest.mark.skip(reason=reason)])]
+    params: list[tuple[str | None, list[pytest.MarkDecorator]]] = []
+    for registration in registrations:
+        marks = []
+        if getattr(registration.provider_class, "carecert_harness", None) is None:
+            reason = NO_HARNESS_REASON.format(
+                provider_id=registration.provider_id,
+                class_name=registration.provider_class.__name__,
+            )
+            marks.append(pytest.mark.skip(reason=reason))
+        params.append((registration.provider_id, marks))
+    return params
+
+
+def _providers_of_region(
+    state: CarecertState, region: str
+) -> list[ProviderRegistration]:
+    """Return the selected providers in ``region`` or in one of its member regions."""
+    served = {region, *state.catalogue.children_of(region)}
+    return [
+        registration
+        for registration in state.registry.registrations()
+        if served & set(registration.info.regions)
+        and (not state.providers or registration.provider_id in state.providers)
+    ]
 
 
 def pytest_collection_modifyitems(
@@ -205,11 +284,11 @@ def pytest_collection_modifyitems(
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
-        marker = item.get_closest_marker("control")
-        if marker is None:
+        control_id = _control_id(item)
+        if control_id is None:
             selected.append(item)
             continue
-        control = state.catalogue.control(_control_id(item, marker))
+        control = state.catalogue.control(control_id)
         item.add_marker(getattr(pytest.mark, control.family))
         keep = (
             (not state.regions or control.region in state.regions)
@@ -244,11 +323,11 @@ def pytest_runtest_makereport(
     report = yield
     if call.excinfo is not None:
         _hide_cassette_contents(report, call.excinfo.value)
-    marker = item.get_closest_marker("control")
-    if marker is None:
+    control_id = _control_id(item)
+    if control_id is None:
         return report
     state = item.config.stash[STATE_KEY]
-    control = state.catalogue.control(_control_id(item, marker))
+    control = state.catalogue.control(control_id)
     result = build_result(item, report, control, _provider_of(item), call.excinfo)
     if result is not None:
         setattr(report, REPORT_ATTRIBUTE, result.to_dict())
@@ -370,12 +449,8 @@ def _evidence_dir(value: str | None) -> Path | None:
 
 
 def _control_ids(state: CarecertState, items: list[pytest.Item]) -> set[str]:
-    ids: set[str] = set()
-    for item in items:
-        marker = item.get_closest_marker("control")
-        if marker is not None and marker.args and isinstance(marker.args[0], str):
-            ids.add(marker.args[0])
-    return ids & set(state.catalogue.controls)
+    ids = {_control_id(item, strict=False) for item in items}
+    return {i for i in ids if i is not None} & set(state.catalogue.controls)
 
 
 def _hide_cassette_contents(report: pytest.TestReport, error: BaseException) -> None:
@@ -406,11 +481,33 @@ def _reads_recorded_traffic(item: pytest.Item) -> bool:
     )
 
 
-def _control_id(item: pytest.Item, marker: pytest.Mark) -> str:
+def _control_id(item: pytest.Item, *, strict: bool = True) -> str | None:
+    """Return the id of the control ``item`` proves, or None for other tests.
+
+    A test marked with a check takes the id from its parameters; it has none
+    when no control of the selected regions uses the check.
+    """
+    marker = item.get_closest_marker("control")
+    if marker is None:
+        return None
+    callspec = getattr(item, "callspec", None)
+    # An empty parameter set gives a placeholder object, not a string.
+    parametrized = callspec.params.get("carecert_control_id") if callspec else None
+    if isinstance(parametrized, str):
+        return parametrized
+    if "check" in marker.kwargs and not marker.args:
+        return None
+    if not strict and not (marker.args and isinstance(marker.args[0], str)):
+        return None
+    return _marker_control_id(item, marker)
+
+
+def _marker_control_id(item: pytest.Item, marker: pytest.Mark) -> str:
     if not marker.args or not isinstance(marker.args[0], str):
         raise pytest.UsageError(
             f"{item.nodeid}: @pytest.mark.control needs the control id as its first "
-            "argument, e.g. @pytest.mark.control('UK-RES-01')."
+            "argument, e.g. @pytest.mark.control('UK-RES-01'), or a check, e.g. "
+            "@pytest.mark.control(check='tls-floor')."
         )
     return marker.args[0]
 
@@ -418,7 +515,8 @@ def _control_id(item: pytest.Item, marker: pytest.Mark) -> str:
 def _provider_of(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     if callspec is not None and "provider_id" in callspec.params:
-        return str(callspec.params["provider_id"])
+        provider_id = callspec.params["provider_id"]
+        return None if provider_id is None else str(provider_id)
     marker = item.get_closest_marker("control")
     provider = marker.kwargs.get("provider") if marker else None
     return str(provider) if provider else None

@@ -37,6 +37,9 @@ class ProviderHarness(ABC):
 
     info: ProviderInfo
     sample_patient: Identifier
+    user_token_note: str | None = None
+    """Why user-restricted requests carry another token, if they do; the MFA
+    control adds it to its evidence."""
 
     @abstractmethod
     def config(self, keys: HarnessKeys) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from carecert.adapters.errors import ConfigurationError
 
 __all__ = [
     "CATALOGUE_SCHEMA_VERSION",
+    "CHECKS",
     "Catalogue",
     "CatalogueError",
     "Control",
@@ -43,6 +44,19 @@ CONSENT_MODELS = frozenset(
     {"explicit", "granular", "written", "implied", "opt-out", "opt-in"}
 )
 SEVERITIES = frozenset({"low", "medium", "high", "critical"})
+CHECKS = frozenset(
+    {
+        "residency-hosts",
+        "tls-floor",
+        "certificate",
+        "consent-required",
+        "audit-every-access",
+        "retention-period",
+        "second-factor",
+        "openapi-conformance",
+    }
+)
+"""Names of the generic suite tests that a control's ``check`` can name."""
 
 
 class CatalogueError(ConfigurationError):
@@ -69,6 +83,7 @@ class Region:
     residency_allowed: frozenset[str]
     audit_retention_years: int
     consent: str
+    parent: str | None = None
 
     def allows_jurisdiction(self, jurisdiction: str) -> bool:
         """Tell whether data for this region may go to ``jurisdiction``."""
@@ -89,6 +104,7 @@ class Control:
     clause: str
     severity: str
     parameters: tuple[str, ...]
+    check: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,14 @@ class Catalogue:
     def controls_for(self, region: str) -> list[Control]:
         """Return the controls of ``region`` in catalogue order."""
         return [c for c in self.controls.values() if c.region == region]
+
+    def children_of(self, region: str) -> list[str]:
+        """Return the codes of the regions whose ``parent`` is ``region``."""
+        return [code for code, r in self.regions.items() if r.parent == region]
+
+    def controls_with_check(self, check: str) -> list[Control]:
+        """Return the controls that the generic test ``check`` proves."""
+        return [c for c in self.controls.values() if c.check == check]
 
 
 def default_catalogue_path() -> Path:
@@ -165,6 +189,14 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
         code: _region(path, lines, code, entry)
         for code, entry in _mapping(path, lines, data, "regions").items()
     }
+    for region in regions.values():
+        if region.parent is not None and region.parent not in regions:
+            raise CatalogueError(
+                path,
+                lines.of("regions", region.code, "parent"),
+                f"regions.{region.code}.parent",
+                f"{region.parent!r} is not a region of this catalogue",
+            )
     controls: dict[str, Control] = {}
     for index, entry in enumerate(_sequence(path, lines, data, "controls")):
         control = _control(path, lines, index, entry, regions)
@@ -265,6 +297,9 @@ def _region(path: Path, lines: _LineIndex, code: str, entry: Any) -> Region:
         raise fail(
             "consent", f"{entry['consent']!r} is not one of {sorted(CONSENT_MODELS)}"
         )
+    parent = entry.get("parent")
+    if parent is not None and (not isinstance(parent, str) or parent == code):
+        raise fail("parent", f"must be the code of another region, got {parent!r}")
     return Region(
         code=code,
         name=str(entry["name"]),
@@ -273,6 +308,7 @@ def _region(path: Path, lines: _LineIndex, code: str, entry: Any) -> Region:
         residency_allowed=frozenset(residency.get("allowed", ())),
         audit_retention_years=years,
         consent=entry["consent"],
+        parent=parent,
     )
 
 
@@ -302,6 +338,9 @@ def _control(
         raise fail(
             "severity", f"{entry['severity']!r} is not one of {sorted(SEVERITIES)}"
         )
+    check = entry.get("check")
+    if check is not None and check not in CHECKS:
+        raise fail("check", f"{check!r} is not one of {sorted(CHECKS)}")
     if not _is_string_list(entry.get("parameters", [])):
         raise fail(
             "parameters", f"must be a list of strings, got {entry['parameters']!r}"
@@ -314,6 +353,7 @@ def _control(
         clause=entry["clause"],
         severity=entry["severity"],
         parameters=tuple(entry.get("parameters", ())),
+        check=check,
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,44 @@ class ComplianceGuard:
             )
             log.warning("%s %s denied: %s", self.info.id, operation, type(exc).__name__)
             raise
+
+    @contextmanager
+    def audited(
+        self,
+        *,
+        patient: Identifier,
+        purpose: str,
+        operation: str,
+        session: UserSession | None = None,
+    ) -> Iterator[None]:
+        """Check access, run the block, then audit it as success or failure.
+
+        A refusal raises before the block runs and is audited as denied by
+        check_access. Any exception from the block, cancellation included, is
+        audited as failure with its type name and raised again.
+        """
+        self.check_access(
+            patient=patient, purpose=purpose, operation=operation, session=session
+        )
+        try:
+            yield
+        except BaseException as exc:
+            self.record_access(
+                patient=patient,
+                purpose=purpose,
+                operation=operation,
+                outcome="failure",
+                session=session,
+                detail=type(exc).__name__,
+            )
+            raise
+        self.record_access(
+            patient=patient,
+            purpose=purpose,
+            operation=operation,
+            outcome="success",
+            session=session,
+        )
 
     def record_access(
         self,

@@ -4,8 +4,8 @@
 the same API on 127.0.0.1 or in process, for tests.
 """
 
+from carecert.adapters.fhir import MappingError
 from carecert.adapters.nhs.auth import ClientAssertionAuth
-from carecert.adapters.nhs.fhir import MappingError
 from carecert.adapters.nhs.interface import (
     DEFAULT_RECORD_TYPES,
     NHSInterface,

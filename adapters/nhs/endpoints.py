@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from carecert.adapters.endpoints import LOOPBACK_HOSTS, checked_url, url_origin
 from carecert.adapters.errors import ConfigurationError
 
 __all__ = [
@@ -35,9 +34,6 @@ GP_BASE_PATH = "/gp-connect/FHIR/R4"
 NHS England publishes GP Connect as FHIR STU3 behind the Spine Secure Proxy;
 config key ``spine_endpoint`` points the adapter at such a base instead.
 """
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
-"""Hosts to which plain http is allowed, for simulators and local tests."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,7 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
     pds_base = origin + PDS_BASE_PATH
     if config.get("base_url"):
         pds_base = _checked_url(provider_id, "base_url", config["base_url"])
-        origin = _origin(pds_base)
+        origin = url_origin(pds_base)
 
     token_url = origin + TOKEN_PATH
     if config.get("token_url"):
@@ -93,31 +89,9 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
 
 
 def _checked_url(provider_id: str, key: str, value: Any) -> str:
-    try:
-        url = httpx.URL(str(value))
-    except httpx.InvalidURL as exc:
-        raise ConfigurationError(
-            f"{provider_id}: {key} {value!r} is not a valid URL: {exc}."
-        ) from exc
-    if url.scheme not in ("https", "http") or not url.host:
-        raise ConfigurationError(
-            f"{provider_id}: {key} {value!r} must be an absolute https URL, "
-            "e.g. https://int.api.service.nhs.uk/personal-demographics/FHIR/R4."
-        )
-    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
-        raise ConfigurationError(
-            f"{provider_id}: {key} {value!r} uses plain http, which is allowed "
-            "only for 127.0.0.1, ::1 and localhost. Use https."
-        )
-    if url.query or url.fragment:
-        raise ConfigurationError(
-            f"{provider_id}: {key} {value!r} must not contain a query or fragment."
-        )
-    return str(url).rstrip("/")
-
-
-def _origin(url: str) -> str:
-    parsed = httpx.URL(url)
-    port = f":{parsed.port}" if parsed.port is not None else ""
-    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
-    return f"{parsed.scheme}://{host}{port}"
+    return checked_url(
+        provider_id,
+        key,
+        value,
+        example="https://int.api.service.nhs.uk/personal-demographics/FHIR/R4",
+    )

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
 
+from carecert.adapters.appointment_times import check_appointment_times
 from carecert.adapters.compliance import ComplianceGuard, UserSession
 from carecert.adapters.errors import ConfigurationError, InvalidResponseError
+from carecert.adapters.fhir.elements import FHIR_JSON
+from carecert.adapters.fhir.responses import map_body
 from carecert.adapters.http_errors import transport_error
 from carecert.adapters.identifiers import (
     NHS_NUMBER_SYSTEM,
@@ -32,7 +33,7 @@ from carecert.adapters.models import (
 )
 from carecert.adapters.nhs.auth import ClientAssertionAuth, load_private_key
 from carecert.adapters.nhs.endpoints import ENVIRONMENT_HOSTS, resolve_endpoints
-from carecert.adapters.nhs.fhir import FHIR_JSON, ODS_SYSTEM, MappingError
+from carecert.adapters.nhs.fhir import ODS_SYSTEM
 from carecert.adapters.nhs.mapping import (
     appointment_from_fhir,
     appointment_to_fhir,
@@ -164,7 +165,12 @@ class NHSInterface(HealthcareProvider):
         sections = parse_record_types(record_types)
         patient = Identifier(system=NHS_NUMBER_SYSTEM, value=number)
         operation = "get_patient_record"
-        async with self._audited(patient, purpose, operation, session):
+        with self.guard.audited(
+            patient=patient,
+            purpose=purpose,
+            operation=operation,
+            session=session,
+        ):
             demographics = await self._read_patient(number, operation, correlation_id)
             entries = ClinicalEntries()
             clinical = [s for s in sections if s in CLINICAL_SECTIONS]
@@ -214,7 +220,12 @@ class NHSInterface(HealthcareProvider):
         request = _appointment_request(number, practice, appointment_type, start, end)
         patient = request.patient
         operation = "book_gp_appointment"
-        async with self._audited(patient, purpose, operation, session):
+        with self.guard.audited(
+            patient=patient,
+            purpose=purpose,
+            operation=operation,
+            session=session,
+        ):
             response = await self._send(
                 operation,
                 "POST",
@@ -384,56 +395,9 @@ class NHSInterface(HealthcareProvider):
     def _map(
         self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
     ) -> _T:
-        try:
-            return mapper(body)
-        except MappingError as exc:
-            problem = str(exc)
-        except ValidationError as exc:
-            # Field paths and error types only: the inputs are patient data.
-            problem = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc'])}: {error['type']}"
-                for error in exc.errors(include_input=False)
-            )
-        raise InvalidResponseError(
-            self.info.id,
-            operation,
-            f"the {what} does not map to the canonical model ({problem}). "
-            "Check that the endpoint serves FHIR R4.",
-        )
+        return map_body(self.info.id, operation, what, mapper, body)
 
     # Setup
-
-    @asynccontextmanager
-    async def _audited(
-        self,
-        patient: Identifier,
-        purpose: str,
-        operation: str,
-        session: UserSession | None,
-    ) -> AsyncIterator[None]:
-        # A refusal raises before anything is sent and is audited by the guard.
-        self.guard.check_access(
-            patient=patient, purpose=purpose, operation=operation, session=session
-        )
-        try:
-            yield
-        except BaseException as exc:
-            self.guard.record_access(
-                patient=patient,
-                purpose=purpose,
-                operation=operation,
-                outcome="failure",
-                session=session,
-                detail=type(exc).__name__,
-            )
-            raise
-        self.guard.record_access(
-            patient=patient,
-            purpose=purpose,
-            operation=operation,
-            outcome="success",
-            session=session,
-        )
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -504,19 +468,7 @@ def _appointment_request(
             f"appointment_type {appointment_type!r} is empty. "
             "Name the kind of appointment, e.g. 'routine'."
         )
-    for name, moment in (("start", start), ("end", end)):
-        if moment is not None and moment.utcoffset() is None:
-            raise ValueError(
-                f"{name} {moment.isoformat()} has no time zone. Pass an aware "
-                "datetime, e.g. datetime(2030, 1, 7, 9, 0, tzinfo=UTC)."
-            )
-    if end is not None and start is None:
-        raise ValueError("end was given without start. Give both, or neither.")
-    if start is not None and end is not None and end <= start:
-        raise ValueError(
-            f"end {end.isoformat()} is not after start {start.isoformat()}. "
-            "Give an end later than the start."
-        )
+    check_appointment_times(start, end, end_required=False)
     return Appointment(
         patient=Identifier(system=NHS_NUMBER_SYSTEM, value=number),
         location=Identifier(system=ODS_SYSTEM, value=practice),

@@ -10,25 +10,19 @@ canonical value that FHIR has no code for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
-from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM
-from carecert.adapters.models import (
-    Address,
-    AllergyIntolerance,
-    Appointment,
-    ClinicalStatus,
-    Coding,
-    Condition,
-    ContactPoint,
-    HumanName,
-    Identifier,
-    MedicationStatement,
-    Patient,
+from carecert.adapters.fhir.datatypes import (
+    CONFIDENTIALITY_SYSTEM,
+    address_from_fhir,
+    address_to_fhir,
+    contact_point_from_fhir,
+    contact_point_to_fhir,
+    human_name_from_fhir,
+    human_name_to_fhir,
+    is_restricted,
 )
-from carecert.adapters.nhs.fhir import (
-    ODS_SYSTEM,
+from carecert.adapters.fhir.elements import (
     MappingError,
     codeable_concept,
     coding_from_concept,
@@ -43,6 +37,18 @@ from carecert.adapters.nhs.fhir import (
     require_str,
     require_type,
 )
+from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM
+from carecert.adapters.models import (
+    AllergyIntolerance,
+    Appointment,
+    ClinicalStatus,
+    Coding,
+    Condition,
+    Identifier,
+    MedicationStatement,
+    Patient,
+)
+from carecert.adapters.nhs.fhir import ODS_SYSTEM
 
 __all__ = [
     "ALLERGY_CLINICAL_SYSTEM",
@@ -60,16 +66,12 @@ __all__ = [
     "patient_to_fhir",
 ]
 
-CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 ALLERGY_CLINICAL_SYSTEM = (
     "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 )
 CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 APPOINTMENT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0276"
 
-# PDS marks restricted ("sensitive") patients R. It also lists V, which is
-# "very restricted" in HL7 v3 Confidentiality.
-_RESTRICTED_CODES = frozenset({"R", "V"})
 _ALLERGY_CLINICAL_CODES = frozenset({"active", "inactive", "resolved"})
 _CRITICALITY_CODES = frozenset({"low", "high", "unable-to-assess"})
 _MEDICATION_STATUS_CODES = frozenset(
@@ -116,7 +118,10 @@ def patient_from_fhir(resource: Any) -> Patient:
     return Patient(
         id=patient_id,
         identifiers=identifiers,
-        names=tuple(_name(item, path) for path, item in items(resource, "name", where)),
+        names=tuple(
+            human_name_from_fhir(item, where, path)
+            for path, item in items(resource, "name", where)
+        ),
         gender=optional_str(resource.get("gender"), where, "gender"),
         birth_date=None
         if birth_date is None
@@ -127,14 +132,15 @@ def patient_from_fhir(resource: Any) -> Patient:
             else parse_instant(deceased, where, "deceasedDateTime")
         ),
         addresses=tuple(
-            _address(item, path) for path, item in items(resource, "address", where)
+            address_from_fhir(item, where, path)
+            for path, item in items(resource, "address", where)
         ),
         telecom=tuple(
-            _contact_point(item, path)
+            contact_point_from_fhir(item, where, path)
             for path, item in items(resource, "telecom", where)
         ),
         general_practitioner=_general_practitioner(resource),
-        restricted=_is_restricted(resource),
+        restricted=is_restricted(resource, where),
     )
 
 
@@ -152,7 +158,7 @@ def patient_to_fhir(patient: Patient) -> dict[str, Any]:
         ]
     }
     if patient.names:
-        resource["name"] = [_name_to_fhir(name) for name in patient.names]
+        resource["name"] = [human_name_to_fhir(name) for name in patient.names]
     if patient.gender is not None:
         resource["gender"] = patient.gender.value
     if patient.birth_date is not None:
@@ -164,9 +170,9 @@ def patient_to_fhir(patient: Patient) -> dict[str, Any]:
         resource["deceasedDateTime"] = format_instant(deceased, utc=True)
 
     if patient.addresses:
-        resource["address"] = [_address_to_fhir(a) for a in patient.addresses]
+        resource["address"] = [address_to_fhir(a) for a in patient.addresses]
     if patient.telecom:
-        resource["telecom"] = [_contact_point_to_fhir(c) for c in patient.telecom]
+        resource["telecom"] = [contact_point_to_fhir(c) for c in patient.telecom]
     if patient.general_practitioner is not None:
         resource["generalPractitioner"] = [
             {
@@ -175,92 +181,6 @@ def patient_to_fhir(patient: Patient) -> dict[str, Any]:
             }
         ]
     return resource
-
-
-def _name(value: Any, path: str) -> HumanName:
-    where = "Patient"
-    element = require_object(value, where, path)
-    period = require_object(element.get("period") or {}, where, f"{path}.period")
-    start, end = period.get("start"), period.get("end")
-    return HumanName(
-        use=optional_str(element.get("use"), where, f"{path}.use"),
-        family=optional_str(element.get("family"), where, f"{path}.family"),
-        given=_strings(element, "given", path),
-        prefix=_strings(element, "prefix", path),
-        suffix=_strings(element, "suffix", path),
-        period_start=(
-            None if start is None else parse_date(start, where, f"{path}.period.start")
-        ),
-        period_end=(
-            None if end is None else parse_date(end, where, f"{path}.period.end")
-        ),
-    )
-
-
-def _name_to_fhir(name: HumanName) -> dict[str, Any]:
-    element: dict[str, Any] = {}
-    if name.use is not None:
-        element["use"] = name.use
-    if name.period_start is not None or name.period_end is not None:
-        element["period"] = _period(name.period_start, name.period_end)
-    if name.given:
-        element["given"] = list(name.given)
-    if name.family is not None:
-        element["family"] = name.family
-    if name.prefix:
-        element["prefix"] = list(name.prefix)
-    if name.suffix:
-        element["suffix"] = list(name.suffix)
-    return element
-
-
-def _address(value: Any, path: str) -> Address:
-    where = "Patient"
-    element = require_object(value, where, path)
-    return Address(
-        use=optional_str(element.get("use"), where, f"{path}.use"),
-        line=_strings(element, "line", path),
-        city=optional_str(element.get("city"), where, f"{path}.city"),
-        district=optional_str(element.get("district"), where, f"{path}.district"),
-        postal_code=optional_str(
-            element.get("postalCode"), where, f"{path}.postalCode"
-        ),
-        country=optional_str(element.get("country"), where, f"{path}.country"),
-    )
-
-
-def _address_to_fhir(address: Address) -> dict[str, Any]:
-    element: dict[str, Any] = {}
-    if address.use is not None:
-        element["use"] = address.use
-    if address.line:
-        element["line"] = list(address.line)
-    for key, value in (
-        ("city", address.city),
-        ("district", address.district),
-        ("postalCode", address.postal_code),
-        ("country", address.country),
-    ):
-        if value is not None:
-            element[key] = value
-    return element
-
-
-def _contact_point(value: Any, path: str) -> ContactPoint:
-    where = "Patient"
-    element = require_object(value, where, path)
-    return ContactPoint(
-        system=require_str(element.get("system"), where, f"{path}.system"),
-        value=require_str(element.get("value"), where, f"{path}.value"),
-        use=optional_str(element.get("use"), where, f"{path}.use"),
-    )
-
-
-def _contact_point_to_fhir(contact: ContactPoint) -> dict[str, Any]:
-    element: dict[str, Any] = {"system": contact.system, "value": contact.value}
-    if contact.use is not None:
-        element["use"] = contact.use
-    return element
 
 
 def _general_practitioner(resource: Mapping[str, Any]) -> Identifier | None:
@@ -276,31 +196,6 @@ def _general_practitioner(resource: Mapping[str, Any]) -> Identifier | None:
             default_system=ODS_SYSTEM,
         )
     return None
-
-
-def _is_restricted(resource: Mapping[str, Any]) -> bool:
-    meta = require_object(resource.get("meta") or {}, "Patient", "meta")
-    for path, label in items(meta, "security", "Patient", "meta"):
-        label = require_object(label, "Patient", path)
-        if label.get("code") in _RESTRICTED_CODES:
-            return True
-    return False
-
-
-def _strings(element: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
-    return tuple(
-        require_str(item, "Patient", item_path)
-        for item_path, item in items(element, key, "Patient", path)
-    )
-
-
-def _period(start: date | None, end: date | None) -> dict[str, str]:
-    period: dict[str, str] = {}
-    if start is not None:
-        period["start"] = start.isoformat()
-    if end is not None:
-        period["end"] = end.isoformat()
-    return period
 
 
 # Clinical sections

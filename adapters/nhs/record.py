@@ -13,14 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM
-from carecert.adapters.models import (
-    AllergyIntolerance,
-    Condition,
-    MedicationStatement,
-    RecordType,
-)
-from carecert.adapters.nhs.fhir import (
+from carecert.adapters.fhir.elements import (
     MappingError,
     identifier_from_fhir,
     items,
@@ -28,6 +21,13 @@ from carecert.adapters.nhs.fhir import (
     require_object,
     require_str,
     require_type,
+)
+from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM
+from carecert.adapters.models import (
+    AllergyIntolerance,
+    Condition,
+    MedicationStatement,
+    RecordType,
 )
 from carecert.adapters.nhs.mapping import (
     allergy_from_fhir,

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from carecert.adapters.fhir.elements import FHIR_JSON, MappingError
 from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM, is_valid_nhs_number
 from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
 from carecert.adapters.models import Appointment, AppointmentStatus, RecordType
@@ -44,7 +45,6 @@ from carecert.adapters.nhs.endpoints import (
     PDS_BASE_PATH,
     TOKEN_PATH,
 )
-from carecert.adapters.nhs.fhir import FHIR_JSON, MappingError
 from carecert.adapters.nhs.mapping import (
     appointment_from_fhir,
     appointment_to_fhir,

@@ -36,6 +36,10 @@ class NHSHarness(ProviderHarness):
 
     info = NHSInterface.info
     sample_patient = Identifier(system=NHS_NUMBER_SYSTEM, value=SAMPLE_NHS_NUMBER)
+    user_token_note = (
+        "The request carries the application-restricted token, because carecert "
+        "does not model the NHS CIS2 user token exchange"
+    )
 
     def config(self, keys: HarnessKeys) -> dict[str, Any]:
         return {

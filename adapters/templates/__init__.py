@@ -1,8 +1,8 @@
 """Template adapters to copy when starting a new country's adapter.
 
 Templates validate their national identifier and map patients to FHIR R4,
-and declare their provider operations as not implemented. They are not in
-the built-in registry, and ``register_templates`` adds them to a registry.
+and declare their provider operations as not implemented. The built-in
+registry includes them through ``register_templates``.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ class AmeliTemplate(OperationSupport, HealthcareProvider):
 
     # NOTE: the auth methods, MFA kind and hosts are placeholders to review
     # when implementing. The hosts use the reserved .invalid domain so that
-    # nothing can reach them, and the catalogue defines no FR region yet.
+    # nothing can reach them.
     info = ProviderInfo(
         id="ameli",
         name="Assurance Maladie (template)",

@@ -45,7 +45,7 @@ class SSNTemplate(OperationSupport, HealthcareProvider):
 
     # NOTE: the auth methods, MFA kind and hosts are placeholders to review
     # when implementing. The hosts use the reserved .invalid domain so that
-    # nothing can reach them, and the catalogue defines no IT region yet.
+    # nothing can reach them.
     info = ProviderInfo(
         id="ssn",
         name="Servizio Sanitario Nazionale (template)",

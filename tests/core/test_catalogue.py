@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from carecert.adapters.compliance.catalogue import (
+    CHECKS,
     CatalogueError,
     default_catalogue_path,
     load_catalogue,
@@ -33,6 +34,7 @@ controls:
     region: UK
     family: residency
     title: Traffic stays in allowed jurisdictions
+    check: residency-hosts
     clause: UK GDPR Art. 44
     severity: high
     parameters: [residency]
@@ -73,7 +75,44 @@ def test_shipped_catalogue_loads() -> None:
     assert not catalogue.region("UK").allows_jurisdiction("US")
     assert catalogue.region("UK").allows_jurisdiction("NO")
     assert catalogue.control("UK-RES-01").family == "residency"
-    assert len(catalogue.controls_for("UK")) == len(catalogue.controls)
+    assert len(catalogue.controls) == 8 * len(catalogue.regions)
+
+
+UK_CONTROL_CLAUSES = {
+    "UK-RES-01": "UK GDPR Art. 44",
+    "UK-ENC-01": "UK GDPR Art. 32(1)(a)",
+    "UK-ENC-02": "UK GDPR Art. 32(1)(b)",
+    "UK-CON-01": "UK GDPR Art. 6(1)(a), Art. 7(1) and Art. 9(2)(a)",
+    "UK-RET-01": "UK GDPR Art. 5(2) and Art. 30",
+    "UK-RET-02": "UK GDPR Art. 5(2) and Art. 30(1)",
+    "UK-MFA-01": "UK GDPR Art. 32(1)(b)",
+    "UK-CNF-01": "UK GDPR Art. 5(1)(d)",
+}
+
+
+def test_shipped_uk_controls_unchanged() -> None:
+    controls = load_catalogue().controls_for("UK")
+    assert {c.id: c.clause for c in controls} == UK_CONTROL_CLAUSES
+
+
+@pytest.mark.parametrize("code", sorted(load_catalogue().regions))
+def test_shipped_region_has_every_check(code: str) -> None:
+    controls = load_catalogue().controls_for(code)
+    assert sorted(c.check for c in controls) == sorted(CHECKS)
+    for control in controls:
+        assert control.id.startswith(f"{code}-"), control.id
+        assert control.clause, control.id
+
+
+def test_shipped_parents() -> None:
+    catalogue = load_catalogue()
+    assert sorted(catalogue.children_of("EU")) == ["DE", "ES", "FR", "IT"]
+    assert catalogue.region("UK").parent is None
+    assert catalogue.region("DE").audit_retention_years == 10
+    assert catalogue.region("DE").residency_preferred == frozenset({"DE"})
+    assert catalogue.region("ES").allows_jurisdiction("FR")
+    assert not catalogue.region("DE").allows_jurisdiction("FR")
+    assert catalogue.region("US").consent == "implied"
 
 
 def test_shipped_catalogue_cached() -> None:
@@ -84,6 +123,9 @@ def test_valid_copy_loads(tmp_path: Path) -> None:
     catalogue = load_catalogue(write(tmp_path, VALID))
     assert list(catalogue.controls) == ["UK-RES-01", "UK-RET-01"]
     assert catalogue.control("UK-RET-01").parameters == ()
+    assert catalogue.control("UK-RES-01").check == "residency-hosts"
+    assert catalogue.control("UK-RET-01").check is None
+    assert catalogue.region("UK").parent is None
     assert catalogue.region("UK").residency_allowed == frozenset({"IE"})
 
 
@@ -221,6 +263,30 @@ MALFORMED = [
         "controls[0].parameters",
         "parameters: residency",
         "got 'residency'",
+    ),
+    (
+        "unknown-check",
+        "    check: residency-hosts\n",
+        "    check: residency\n",
+        "controls[0].check",
+        "check: residency",
+        "'residency' is not one of",
+    ),
+    (
+        "unknown-parent",
+        "    consent: explicit\n",
+        "    consent: explicit\n    parent: EU\n",
+        "regions.UK.parent",
+        "parent: EU",
+        "'EU' is not a region of this catalogue",
+    ),
+    (
+        "parent-itself",
+        "    consent: explicit\n",
+        "    consent: explicit\n    parent: UK\n",
+        "regions.UK.parent",
+        "parent: UK",
+        "must be the code of another region, got 'UK'",
     ),
     (
         "unknown-severity",

@@ -238,3 +238,41 @@ def test_unknown_region_bases() -> None:
     with pytest.raises(ConfigurationError) as caught:
         accepted_bases_for(("MARS",))
     assert "'MARS'" in str(caught.value)
+
+
+def test_audited_block_success(audit: AuditStore, consent: ConsentRegistry) -> None:
+    guard = make_guard(audit, consent_registry=consent)
+    with guard.audited(patient=PATIENT, purpose=PURPOSE, operation="patient.read"):
+        pass
+    records = audit.records()
+    assert len(records) == 1
+    assert records[0].outcome == "success"
+    assert records[0].detail is None
+    assert records[0].operation == "patient.read"
+
+
+def test_audited_block_failure(audit: AuditStore, consent: ConsentRegistry) -> None:
+    guard = make_guard(audit, consent_registry=consent)
+    with (
+        pytest.raises(KeyError),
+        guard.audited(patient=PATIENT, purpose=PURPOSE, operation="patient.read"),
+    ):
+        raise KeyError("boom")
+    records = audit.records()
+    assert len(records) == 1
+    assert records[0].outcome == "failure"
+    assert records[0].detail == "KeyError"
+
+
+def test_audited_refusal_skips_block(audit: AuditStore) -> None:
+    guard = make_guard(audit)
+    ran = False
+    with (
+        pytest.raises(ConsentRequiredError),
+        guard.audited(patient=PATIENT, purpose=PURPOSE, operation="patient.read"),
+    ):
+        ran = True
+    assert not ran
+    records = audit.records()
+    assert len(records) == 1
+    assert records[0].outcome == "denied"

@@ -151,9 +151,7 @@ def test_control_option_lists_all_controls(suite_tree):
 
 
 def test_collection_error_fails_verdict(suite_tree):
-    (suite_tree.path / "suites" / "uk" / "test_broken.py").write_text(
-        "def test_broken(:\n"
-    )
+    (suite_tree.path / "suites" / "test_broken.py").write_text("def test_broken(:\n")
 
     result = suite_tree.run("suites", "--region=UK", "--evidence-dir=evidence")
     output = suite_tree.output(result)

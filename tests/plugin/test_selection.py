@@ -8,13 +8,18 @@ import re
 import pytest
 
 import carecert
+from carecert.adapters.builtin import default_registry
 from carecert.adapters.compliance import load_catalogue
 
 UK_SUITE_TESTS = 17
 """Tests the UK suite collects for nhs, the one built-in UK provider."""
 
-# A control test's id has the provider id as its first or only parameter.
-_NODE_ID = re.compile(r"^suites/uk/test_\w+\.py::test_\w+\[(?P<params>[^\]]+)\]$")
+# A control test's id starts with the control id and the provider id, as in
+# "UK-CON-01-nhs-withdrawn".
+_NODE_ID = re.compile(
+    r"^suites/test_\w+\.py::test_\w+"
+    r"\[(?P<control>[A-Z]{2}-[A-Z]{3}-\d{2})-(?P<provider>[a-z]+)(-[^\]]+)?\]$"
+)
 
 
 def _collected_ids(result: pytest.RunResult) -> list[str]:
@@ -55,7 +60,8 @@ def test_unknown_provider_is_usage_error(suite_tree):
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR, output
     assert "--provider: unknown provider acme." in output
-    assert "Registered: nhs." in output
+    registered = sorted(r.provider_id for r in default_registry().registrations())
+    assert f"Registered: {', '.join(registered)}." in output
 
 
 def test_control_id_selects_one_control(suite_tree):
@@ -65,7 +71,7 @@ def test_control_id_selects_one_control(suite_tree):
 
     assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
     result.assert_outcomes(passed=1, deselected=UK_SUITE_TESTS - 1)
-    result.stdout.fnmatch_lines(["suites/uk/test_residency.py .*"])
+    result.stdout.fnmatch_lines(["suites/test_residency.py .*"])
     document = json.loads((suite_tree.path / "evidence" / "evidence.json").read_text())
     ran = [c for c in document["controls"] if c["outcome"] != "not-run"]
     assert [c["control_id"] for c in ran] == ["UK-RES-01"]
@@ -139,7 +145,7 @@ def test_control_family_selects_consent(suite_tree):
     result.assert_outcomes(passed=5, deselected=UK_SUITE_TESTS - 5)
     ran = [line for line in result.stdout.lines if " PASSED" in line]
     assert len(ran) == 5
-    assert all(line.startswith("suites/uk/test_consent.py::") for line in ran), ran
+    assert all(line.startswith("suites/test_consent.py::") for line in ran), ran
 
 
 def test_family_marker_selects_residency(suite_tree):
@@ -149,8 +155,8 @@ def test_family_marker_selects_residency(suite_tree):
     result.assert_outcomes(passed=1, deselected=UK_SUITE_TESTS - 1)
     result.stdout.fnmatch_lines(
         [
-            "suites/uk/test_residency.py::test_provider_hosts_in_allowed_jurisdictions"
-            "[[]nhs[]] PASSED*"
+            "suites/test_residency.py::test_provider_hosts_in_allowed_jurisdictions"
+            "[[]UK-RES-01-nhs[]] PASSED*"
         ]
     )
 
@@ -164,8 +170,9 @@ def test_collect_only_shows_provider_parameter(suite_tree):
     for node_id in node_ids:
         match = _NODE_ID.match(node_id)
         assert match is not None, node_id
-        assert match["params"].split("-")[0] == "nhs", node_id
+        assert match["control"].startswith("UK-"), node_id
+        assert match["provider"] == "nhs", node_id
     assert (
-        "suites/uk/test_residency.py::test_provider_hosts_in_allowed_jurisdictions[nhs]"
-        in node_ids
+        "suites/test_residency.py::test_provider_hosts_in_allowed_jurisdictions"
+        "[UK-RES-01-nhs]" in node_ids
     )

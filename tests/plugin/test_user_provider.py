@@ -49,7 +49,8 @@ def test_user_provider_reported_not_applicable(suite_tree):
     assert result.ret == pytest.ExitCode.OK, output
     result.assert_outcomes(passed=UK_SUITE_TESTS, skipped=UK_SUITE_TESTS)
     assert (
-        f"test_provider_hosts_in_allowed_jurisdictions[{PROVIDER_ID}] SKIPPED" in output
+        "test_provider_hosts_in_allowed_jurisdictions"
+        f"[UK-RES-01-{PROVIDER_ID}] SKIPPED" in output
     )
     reason = f"not applicable: {PROVIDER_ID} (AcmeClinic) defines no carecert_harness()"
     assert reason in output

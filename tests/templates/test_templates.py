@@ -17,6 +17,7 @@ from carecert.adapters.templates import (
     SSNTemplate,
     register_templates,
 )
+from carecert.harness.providers import harness_for
 
 NIR = "184127512345640"
 CODICE = "RSSMRA85T10A562S"
@@ -69,11 +70,14 @@ def test_register_templates_adds_both() -> None:
     assert isinstance(registry.get_provider("ameli"), AmeliTemplate)
 
 
-def test_templates_not_builtin() -> None:
+def test_templates_builtin_without_harness() -> None:
     registry = default_registry(entry_points=False)
 
-    for provider_id in TEMPLATE_PROVIDERS:
-        assert provider_id not in registry
+    for provider_id, provider_class in TEMPLATE_PROVIDERS.items():
+        assert provider_id in registry
+        registration = registry.get_registration(provider_id)
+        assert registration.provider_class is provider_class
+        assert harness_for(provider_class) is None, provider_id
 
 
 def test_ameli_validates_nir() -> None:

@@ -1,4 +1,4 @@
-"""UK retention controls: each access is audited, and records last at least 7 years."""
+"""Retention controls: each access is audited, and records last the region's period."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ from carecert.harness.transports import RecordingTransport
 pytestmark = pytest.mark.asyncio
 
 
+def _retention_by_region(carecert_state):
+    return {
+        code: region.audit_retention_years
+        for code, region in carecert_state.catalogue.regions.items()
+    }
+
+
 def _traffic(carecert_state):
     if carecert_state.mock_api:
         return "run against the in-process simulator"
@@ -23,10 +30,11 @@ def _traffic(carecert_state):
     return "recording of cassette audited_access"
 
 
-@pytest.mark.control("UK-RET-01")
+@pytest.mark.control(check="audit-every-access")
 async def test_every_patient_data_access_is_audited(
     provider_id,
     carecert_state,
+    carecert_control,
     provider_factory,
     provider_harness,
     provider_cassette,
@@ -35,7 +43,10 @@ async def test_every_patient_data_access_is_audited(
 ):
     harness = provider_harness(provider_id)
     patient = harness.sample_patient
-    store = AuditStore(tmp_path / "audit.sqlite3", retention_years={"UK": 7})
+    store = AuditStore(
+        tmp_path / "audit.sqlite3",
+        retention_years=_retention_by_region(carecert_state),
+    )
     provider = provider_factory(
         provider_id,
         audit_store=store,
@@ -49,7 +60,7 @@ async def test_every_patient_data_access_is_audited(
     audited = [(r.operation, r.outcome, r.patient_value) for r in records]
     for operation in operations:
         assert (operation, "success", patient.value) in audited, (
-            f"UK-RET-01 (UK GDPR Art. 5(2), Art. 30): no audit record for "
+            f"{carecert_control.id} ({carecert_control.clause}): no audit record for "
             f"{provider_id} {operation} on patient {patient.value}; found {audited}"
         )
     counts = Counter((r.operation, r.outcome) for r in records)
@@ -63,13 +74,16 @@ async def test_every_patient_data_access_is_audited(
     )
 
 
-@pytest.mark.control("UK-RET-01")
+@pytest.mark.control(check="audit-every-access")
 async def test_refused_access_is_audited(
-    provider_id, provider_factory, provider_harness, tmp_path
+    provider_id, carecert_state, provider_factory, provider_harness, tmp_path
 ):
     harness = provider_harness(provider_id)
     patient = harness.sample_patient
-    store = AuditStore(tmp_path / "audit.sqlite3", retention_years={"UK": 7})
+    store = AuditStore(
+        tmp_path / "audit.sqlite3",
+        retention_years=_retention_by_region(carecert_state),
+    )
     provider = provider_factory(
         provider_id, audit_store=store, transport=RecordingTransport()
     )
@@ -83,11 +97,12 @@ async def test_refused_access_is_audited(
     )
 
 
-@pytest.mark.control("UK-RET-02")
-async def test_audit_records_kept_for_uk_period(
-    provider_id, provider_factory, carecert_state, tmp_path, evidence
+@pytest.mark.control(check="retention-period")
+async def test_audit_records_kept_for_region_period(
+    provider_id, carecert_rules, provider_factory, tmp_path, evidence
 ):
-    required = carecert_state.catalogue.region("UK").audit_retention_years
+    required, rule = carecert_rules.retention_years()
+    regions = carecert_rules.codes
     provider = provider_factory(
         provider_id, audit_store=str(tmp_path / "audit.sqlite3")
     )
@@ -95,14 +110,19 @@ async def test_audit_records_kept_for_uk_period(
     recorded_at = datetime(2026, 2, 28, 9, 30, tzinfo=UTC)
 
     record = store.record(
-        regions=("UK",),
+        regions=regions,
         provider=provider_id,
         operation="get_patient_record",
         outcome="success",
         at=recorded_at,
     )
 
-    assert store.retention_years("UK") >= required
+    kept = max(store.retention_years(code) for code in regions)
+    assert kept >= required, (
+        f"{carecert_rules.control.id} ({carecert_rules.control.clause}): audit "
+        f"store keeps {', '.join(regions)} records {kept} years; required "
+        f"{required} ({rule})"
+    )
     assert record.retain_until >= add_years(recorded_at, required)
     with pytest.raises(RetentionViolationError):
         store.delete(record.id, at=record.retain_until - timedelta(seconds=1))
@@ -112,8 +132,8 @@ async def test_audit_records_kept_for_uk_period(
     assert [r.operation for r in remaining] == ["audit.purge"], (
         "the purge must itself be audited and the expired record gone"
     )
+    evidence.decide(rule)
     evidence.note(
-        f"{provider_id} audit store keeps UK records "
-        f"{store.retention_years('UK')} years; "
-        f"required {required}; early deletion refused, purge audited"
+        f"{provider_id} audit store keeps {', '.join(regions)} records "
+        f"{kept} years; required {required}; early deletion refused, purge audited"
     )

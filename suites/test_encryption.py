@@ -1,4 +1,4 @@
-"""UK encryption-in-transit controls, proved against real TLS servers on 127.0.0.1.
+"""Encryption-in-transit controls, proved against real TLS servers on 127.0.0.1.
 
 Each refusal is paired with a positive control: a permissive probe (for the
 protocol floor) or a trusted server (for certificates) shows the server works,
@@ -47,10 +47,16 @@ def _adapter_for(provider_factory, harness, server, tmp_path):
     )
 
 
-@pytest.mark.control("UK-ENC-01")
+@pytest.mark.control(check="tls-floor")
 @pytest.mark.parametrize("legacy", list(LEGACY_VERSIONS))
 async def test_adapter_refuses_tls_below_1_2(
-    provider_id, legacy, provider_factory, provider_harness, tmp_path, evidence
+    provider_id,
+    legacy,
+    carecert_control,
+    provider_factory,
+    provider_harness,
+    tmp_path,
+    evidence,
 ):
     harness = provider_harness(provider_id)
     ca = tls_authority()
@@ -70,7 +76,8 @@ async def test_adapter_refuses_tls_below_1_2(
 
     reason = describe_tls_failure(refused.value)
     assert "TLS protocol version rejected" in reason, (
-        f"UK-ENC-01 (UK GDPR Art. 32(1)(a)): {provider_id} against a {legacy}-only "
+        f"{carecert_control.id} ({carecert_control.clause}): {provider_id} against "
+        f"a {legacy}-only "
         f"server failed for another reason: {reason}"
     )
     assert probed != "", "the permissive probe must have negotiated a legacy version"
@@ -80,7 +87,7 @@ async def test_adapter_refuses_tls_below_1_2(
     )
 
 
-@pytest.mark.control("UK-ENC-01")
+@pytest.mark.control(check="tls-floor")
 async def test_adapter_negotiates_tls_1_2_or_later(
     provider_id, provider_factory, provider_harness, tmp_path, evidence
 ):
@@ -103,10 +110,16 @@ async def test_adapter_negotiates_tls_1_2_or_later(
     )
 
 
-@pytest.mark.control("UK-ENC-02")
+@pytest.mark.control(check="certificate")
 @pytest.mark.parametrize("case", ["untrusted issuer", "hostname mismatch"])
 async def test_adapter_refuses_unverifiable_certificate(
-    provider_id, case, provider_factory, provider_harness, tmp_path, evidence
+    provider_id,
+    case,
+    carecert_control,
+    provider_factory,
+    provider_harness,
+    tmp_path,
+    evidence,
 ):
     harness = provider_harness(provider_id)
     options = (
@@ -123,7 +136,8 @@ async def test_adapter_refuses_unverifiable_certificate(
 
     reason = describe_tls_failure(refused.value)
     assert "certificate verification failed" in reason, (
-        f"UK-ENC-02 (UK GDPR Art. 32(1)(b)): {provider_id} with an {case} "
+        f"{carecert_control.id} ({carecert_control.clause}): {provider_id} with "
+        f"an {case} "
         f"certificate failed for another reason: {reason}"
     )
     assert completed == [], f"{provider_id} completed a handshake despite the {case}"

@@ -1,4 +1,4 @@
-"""UK residency control: provider traffic stays where UK law allows."""
+"""Residency controls: provider traffic stays where the region's law allows."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from carecert.harness.controls.residency import (
 )
 
 
-@pytest.mark.control("UK-RES-01")
+@pytest.mark.control(check="residency-hosts")
 def test_provider_hosts_in_allowed_jurisdictions(
-    provider_id, carecert_state, provider_harness, evidence
+    provider_id, carecert_state, carecert_rules, provider_harness, evidence
 ):
     info = provider_harness(provider_id).info
-    region = carecert_state.catalogue.region("UK")
+    control = carecert_rules.control
+    region, rule = carecert_rules.residency()
     cassettes = sorted((carecert_state.cassette_dir / provider_id).glob("*.json"))
     assert cassettes, (
         f"no cassettes for {provider_id} in "
@@ -33,7 +34,8 @@ def test_provider_hosts_in_allowed_jurisdictions(
         )
     seen = sorted({use.host for use in uses})
     evidence.note(f"hosts contacted: {', '.join(seen)}")
-    evidence.decide(residency_basis(info, region, uses))
-    assert not findings, "UK-RES-01 (UK GDPR Art. 44) failed:\n" + "\n".join(
+    basis = residency_basis(info, region, uses)
+    evidence.decide(basis if len(carecert_rules.regions) == 1 else f"{rule}; {basis}")
+    assert not findings, f"{control.id} ({control.clause}) failed:\n" + "\n".join(
         f"  {finding}" for finding in findings
     )

@@ -1,4 +1,4 @@
-"""UK conformance control: recorded traffic matches the provider's OpenAPI file."""
+"""Conformance controls: recorded traffic matches the provider's OpenAPI file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from carecert.harness.conformance import SpecValidator
 from carecert.harness.controls.traffic import read_interactions
 
 
-@pytest.mark.control("UK-CNF-01")
+@pytest.mark.control(check="openapi-conformance")
 def test_recorded_exchanges_conform_to_openapi(
     provider_id, carecert_state, provider_harness, evidence
 ):

@@ -1,4 +1,4 @@
-"""UK MFA control: user-restricted access needs a verified second factor."""
+"""MFA controls: user-restricted access needs a verified second factor."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from carecert.harness.transports import RecordingTransport
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.mark.control("UK-MFA-01")
+@pytest.mark.control(check="second-factor")
 async def test_user_restricted_access_without_second_factor_refused(
-    provider_id, provider_factory, provider_harness, evidence
+    provider_id, carecert_control, provider_factory, provider_harness, evidence
 ):
     harness = provider_harness(provider_id)
     info = harness.info
@@ -40,8 +40,9 @@ async def test_user_restricted_access_without_second_factor_refused(
         )
 
     assert transport.requests == [], (
-        f"UK-MFA-01: {provider_id} sent {len(transport.requests)} request(s) for a "
-        "user without a verified second factor; required: nothing sent"
+        f"{carecert_control.id} ({carecert_control.clause}): {provider_id} sent "
+        f"{len(transport.requests)} request(s) for a user without a verified "
+        "second factor; required: nothing sent"
     )
     evidence.note(
         f"{provider_id} declares MFA kind {info.mfa_kind}. carecert's compliance "
@@ -50,7 +51,7 @@ async def test_user_restricted_access_without_second_factor_refused(
     )
 
 
-@pytest.mark.control("UK-MFA-01")
+@pytest.mark.control(check="second-factor")
 async def test_user_restricted_access_with_verified_factor_allowed(
     provider_id,
     carecert_state,
@@ -87,9 +88,11 @@ async def test_user_restricted_access_with_verified_factor_allowed(
         traffic = "the request was replayed from cassette user_restricted_read"
     else:
         traffic = "the simulator's response was recorded into user_restricted_read"
-    evidence.note(
+    note = (
         f"{harness.info.mfa_kind} code verified; carecert's compliance guard "
         f"enforced the second factor before any request and allowed access, and "
-        f"{traffic}. The request carries the application-restricted token, "
-        "because carecert does not model the NHS CIS2 user token exchange"
+        f"{traffic}"
     )
+    if harness.user_token_note:
+        note += f". {harness.user_token_note}"
+    evidence.note(note)

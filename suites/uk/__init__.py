@@ -1,1 +1,0 @@
-"""carecert package."""
