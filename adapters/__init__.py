@@ -29,6 +29,7 @@ from carecert.adapters.registry import ProviderRegistration, ProviderRegistry
 
 # isort: split
 # Provider adapters come last because they import the modules above.
+from carecert.adapters.gkv import GKVInterface
 from carecert.adapters.nhs import NHSInterface
 from carecert.adapters.sas import SASInterface
 
@@ -39,6 +40,7 @@ __all__ = [
     "ComplianceError",
     "ConfigurationError",
     "ConsentRequiredError",
+    "GKVInterface",
     "HealthcareProvider",
     "InvalidIdentifierError",
     "InvalidResponseError",

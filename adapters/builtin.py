@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from carecert.adapters.gkv import GKVInterface
 from carecert.adapters.nhs import NHSInterface
 from carecert.adapters.registry import ProviderRegistry
 from carecert.adapters.sas import SASInterface
@@ -11,6 +12,7 @@ __all__ = ["BUILTIN_PROVIDERS", "default_registry"]
 
 BUILTIN_PROVIDERS = {
     "nhs": NHSInterface,
+    "gkv": GKVInterface,
     "sas": SASInterface,
 }
 

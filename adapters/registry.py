@@ -28,6 +28,17 @@ ENTRY_POINT_GROUP = "carecert.providers"
 # "UK" where ISO 3166-1 gives "GB". Every other code is the same in both.
 _COUNTRY_TO_REGION = {"GB": "UK"}
 
+_ALL_METADATA_KEYS = (
+    "name",
+    "type",
+    "country",
+    "compliance",
+    "auth_method",
+    "regions",
+    "mfa_required",
+    "mfa_kind",
+    "hosts",
+)
 _METADATA_KEYS = ("name", "type", "country", "compliance", "auth_method")
 
 
@@ -165,6 +176,31 @@ def _provider_type(value: str, where: str) -> ProviderType:
         ) from None
 
 
+def _check_declared(
+    provider_id: str,
+    provider_class: type[HealthcareProvider],
+    declared: ProviderInfo,
+    config: Mapping[str, Any],
+) -> None:
+    # A class's own ProviderInfo decides its id, regions and hosts. Metadata in
+    # the config, or another id, would be silently ignored, so reject both.
+    name = provider_class.__name__
+    overridden = [key for key in _ALL_METADATA_KEYS if key in config]
+    if overridden:
+        raise ConfigurationError(
+            f"register_provider({provider_id!r}): {name} declares its own "
+            f"ProviderInfo, so config keys {', '.join(overridden)} would be "
+            f"ignored. Subclass it with info = dataclasses.replace({name}.info, "
+            "...) instead."
+        )
+    if declared.id != provider_id:
+        raise ConfigurationError(
+            f"register_provider({provider_id!r}): {name}.info.id is "
+            f"{declared.id!r}. Register it under that id, or subclass it with "
+            f"info = dataclasses.replace({name}.info, id={provider_id!r})."
+        )
+
+
 def _info_for(
     provider_id: str,
     provider_class: type[HealthcareProvider],
@@ -172,6 +208,7 @@ def _info_for(
 ) -> ProviderInfo:
     declared = getattr(provider_class, "info", None)
     if isinstance(declared, ProviderInfo):
+        _check_declared(provider_id, provider_class, declared, config)
         return declared
     missing = [key for key in _METADATA_KEYS if key not in config]
     if missing:

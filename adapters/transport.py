@@ -9,14 +9,16 @@ one place means no adapter can skip certificate checks or log a header.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
+import httpcore
 import httpx
 
 from carecert.adapters.errors import ConfigurationError
 from carecert.adapters.provider import ProviderInfo
-from carecert.adapters.tls import build_ssl_context
+from carecert.adapters.tls import PinningBackend, build_ssl_context, certificate_pins
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -26,6 +28,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "build_async_client",
     "build_limits",
+    "build_pinned_transport",
     "build_timeout",
 ]
 
@@ -57,15 +60,19 @@ def build_async_client(
     """Build the httpx.AsyncClient for one adapter instance.
 
     Config keys: the timeout keys of build_timeout, the pool keys of
-    build_limits, the TLS keys that build_ssl_context reads, and
+    build_limits, the TLS keys that build_ssl_context reads,
+    ``certificate_pins`` (see certificate_pins), and
     ``transport`` (an
     httpx.AsyncBaseTransport that replaces the network, as the harness does to
     reach an in-process simulator). The ``transport`` argument takes precedence
     over the config key. httpx ignores ``verify`` when a transport is given,
     so the TLS context applies only to real connections. It is built anyway,
-    so that a bad TLS setting fails here. The same holds for the pool limits.
+    so that a bad TLS setting fails here. The same holds for the pool limits
+    and ``certificate_pins``, which build_pinned_transport enforces.
     """
     ssl_context = build_ssl_context(info, config)
+    pins = certificate_pins(info, config)
+    limits = build_limits(info, config)
     chosen = transport if transport is not None else config.get("transport")
     if chosen is not None and not isinstance(chosen, httpx.AsyncBaseTransport):
         raise ConfigurationError(
@@ -85,15 +92,55 @@ def build_async_client(
             info.id,
         )
 
+    if pins and chosen is not None:
+        log.warning(
+            "%s: certificate_pins are not checked, because config 'transport' "
+            "(%s) replaces the network connection",
+            info.id,
+            type(chosen).__name__,
+        )
+    elif pins:
+        chosen = build_pinned_transport(info, ssl_context, limits, pins)
     return httpx.AsyncClient(
         base_url=base_url or "",
         verify=ssl_context,
         timeout=build_timeout(info, config),
-        limits=build_limits(info, config),
+        limits=limits,
         transport=chosen,
         event_hooks={"response": [log_exchange]},
         follow_redirects=False,
     )
+
+
+def build_pinned_transport(
+    info: ProviderInfo,
+    ssl_context: ssl.SSLContext,
+    limits: httpx.Limits,
+    pins: frozenset[str],
+) -> httpx.AsyncHTTPTransport:
+    """Build an httpx transport whose connections check ``pins`` (PinningBackend).
+
+    httpx 0.28 has no option for an httpcore network backend, so the
+    transport's connection pool is replaced by one built with the same
+    settings. NOTE: this uses the private ``_pool`` attribute, so check it
+    when upgrading httpx. The tests against real TLS servers fail if pins stop
+    being enforced.
+    """
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
+    if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+        raise ConfigurationError(
+            f"{info.id}: certificate_pins needs httpx's AsyncHTTPTransport to keep "
+            "an httpcore.AsyncConnectionPool in _pool, which this httpx version "
+            f"({httpx.__version__}) does not. Pin httpx to 0.28."
+        )
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=ssl_context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=PinningBackend(info.id, pins),
+    )
+    return transport
 
 
 def build_timeout(info: ProviderInfo, config: Mapping[str, Any]) -> httpx.Timeout:

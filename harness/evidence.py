@@ -410,6 +410,19 @@ def summarize(
             for region, provider in sorted(by_pair)
         ],
     }
+    untested = sorted(
+        region
+        for region, counts in summary["by_region"].items()
+        if counts["verdict"] == "incomplete"
+    )
+    if summary["verdict"] == "pass" and untested:
+        # A region whose controls were all not applicable or not run must not
+        # disappear under the PASS of another region in the same run.
+        summary["verdict"] = "incomplete"
+        summary["verdict_reason"] = (
+            f"region(s) {', '.join(untested)} have no passing control; see the "
+            "summary by region"
+        )
     reason = _verdict_reason(summary["outcomes"], exit_status)
     if reason is not None:
         summary["verdict_reason"] = reason

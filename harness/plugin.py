@@ -133,6 +133,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     for family, description in FAMILY_MARKERS.items():
         config.addinivalue_line("markers", f"{family}: {description}")
+    config.addinivalue_line(
+        "markers",
+        "carecert_deselected: set by carecert on control cases whose providers "
+        "--provider left out; they are deselected and reported as not run.",
+    )
 
     catalogue = load_catalogue()
     record_mode = config.getoption("--record-mode") or config.getini(
@@ -243,6 +248,11 @@ def _provider_params(
     shows them as not applicable rather than passed.
     """
     registrations = _providers_of_region(state, control.region)
+    if not registrations and state.providers:
+        if _providers_of_region(state, control.region, selected_only=False):
+            # The region has providers, but --provider left them out: the
+            # control is not run, which is not the same as not applicable.
+            return [(None, [pytest.mark.carecert_deselected])]
     if not registrations:
         members = state.catalogue.children_of(control.region)
         served = f"region {control.region}" + (
@@ -264,15 +274,22 @@ def _provider_params(
 
 
 def _providers_of_region(
-    state: CarecertState, region: str
+    state: CarecertState, region: str, *, selected_only: bool = True
 ) -> list[ProviderRegistration]:
-    """Return the selected providers in ``region`` or in one of its member regions."""
+    """Return the providers in ``region`` or in one of its member regions.
+
+    With ``selected_only``, only those that --provider selects (all by default).
+    """
     served = {region, *state.catalogue.children_of(region)}
     return [
         registration
         for registration in state.registry.registrations()
         if served & set(registration.info.regions)
-        and (not state.providers or registration.provider_id in state.providers)
+        and (
+            not selected_only
+            or not state.providers
+            or registration.provider_id in state.providers
+        )
     ]
 
 
@@ -287,6 +304,9 @@ def pytest_collection_modifyitems(
         control_id = _control_id(item)
         if control_id is None:
             selected.append(item)
+            continue
+        if item.get_closest_marker("carecert_deselected") is not None:
+            deselected.append(item)
             continue
         control = state.catalogue.control(control_id)
         item.add_marker(getattr(pytest.mark, control.family))
@@ -367,8 +387,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         finished_at=datetime.now(UTC),
         command_line=list(session.config.invocation_params.args),
         regions=regions,
+        # The providers this run tested, not every registered one.
         providers=state.providers
-        or [r.provider_id for r in state.registry.registrations()],
+        or sorted({r.provider for r in state.results if r.provider != "-"}),
         record_mode=state.record_mode,
         traffic_source=state.traffic_source,
         pytest_exit_status=int(exitstatus),

@@ -15,9 +15,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from carecert.adapters.compliance import ConsentBasis, ConsentRecord, UserSession
+import pyotp
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from carecert.adapters.compliance import (
+    ConsentBasis,
+    ConsentRecord,
+    OneTimeCodeVerifier,
+    SmartCardVerifier,
+    TotpVerifier,
+    UserSession,
+)
 from carecert.adapters.models import Identifier, PatientRecord
-from carecert.adapters.provider import HealthcareProvider, ProviderInfo
+from carecert.adapters.provider import HealthcareProvider, MfaKind, ProviderInfo
 
 __all__ = ["HarnessKeys", "ProviderHarness", "harness_for"]
 
@@ -80,6 +91,43 @@ class ProviderHarness(ABC):
             granted_at=datetime.now(UTC) - timedelta(days=1),
             evidence_reference="carecert synthetic consent",
         )
+
+    def verify_second_factor(self, session: UserSession) -> str:
+        """Verify the provider's declared second factor for ``session``.
+
+        The default drives carecert's own verifiers with synthetic factors: a
+        one-time code for SMS and email, an RFC 6238 code for TOTP, and a
+        signed challenge for a smart card. Returns a sentence for the evidence
+        report. Override it where a provider's factor works differently.
+        """
+        kind = self.info.mfa_kind
+        if kind in (MfaKind.SMS, MfaKind.EMAIL):
+            sent: list[str] = []
+            codes = OneTimeCodeVerifier(kind, lambda user, code: sent.append(code))
+            codes.challenge(session)
+            verified = codes.verify(session, sent[-1])
+            how = f"{kind} one-time code"
+        elif kind is MfaKind.TOTP:
+            secret = pyotp.random_base32()
+            totp = TotpVerifier(lambda user: secret)
+            verified = totp.verify(session, pyotp.TOTP(secret).now())
+            how = "TOTP code (RFC 6238)"
+        elif kind is MfaKind.SMART_CARD:
+            card = ec.generate_private_key(ec.SECP256R1())
+            cards = SmartCardVerifier(lambda user: card.public_key())
+            challenge = cards.challenge(session)
+            signature = card.sign(challenge, ec.ECDSA(hashes.SHA256()))
+            verified = cards.verify(session, signature)
+            how = "smart-card signature over a fresh challenge"
+        else:
+            raise NotImplementedError(
+                f"{self.info.id} declares MFA kind {kind}, which the default "
+                "harness cannot verify. Override verify_second_factor() in its "
+                "ProviderHarness."
+            )
+        if not verified:
+            raise AssertionError(f"the synthetic {how} did not verify")
+        return f"{how} verified with carecert's verifier"
 
 
 def harness_for(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-__all__ = ["RecordingTransport"]
+__all__ = ["CapturingTransport", "RecordingTransport"]
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -26,3 +26,36 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             },
             request=request,
         )
+
+
+class CapturingTransport(httpx.AsyncBaseTransport):
+    """Pass requests to another transport and keep each exchange, bodies read.
+
+    ``--mock-api`` runs use it to check the simulator traffic of this run,
+    since no cassette is involved.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        kept = httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=body,
+            request=request,
+        )
+        self.exchanges.append((request, kept))
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=body,
+            request=request,
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,28 +1,58 @@
-"""Conformance controls: recorded traffic matches the provider's OpenAPI file."""
+"""Conformance controls: provider traffic matches the provider's OpenAPI file.
+
+In replay the recorded cassettes are checked. With ``--mock-api`` no cassette
+is used, so the traffic this run sends to the simulator is checked instead.
+"""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from carecert.harness.conformance import SpecValidator
+from carecert.adapters.compliance import ConsentRegistry
+from carecert.harness.conformance import (
+    ExchangeRequest,
+    ExchangeResponse,
+    SpecValidator,
+)
 from carecert.harness.controls.traffic import read_interactions
+from carecert.harness.transports import CapturingTransport
+
+pytestmark = pytest.mark.asyncio
 
 
 @pytest.mark.control(check="openapi-conformance")
-def test_recorded_exchanges_conform_to_openapi(
-    provider_id, carecert_state, provider_harness, evidence
+async def test_provider_exchanges_conform_to_openapi(
+    provider_id,
+    carecert_state,
+    provider_harness,
+    provider_factory,
+    harness_keys,
+    evidence,
 ):
-    info = provider_harness(provider_id).info
-    spec = info.openapi_path()
+    harness = provider_harness(provider_id)
+    spec = harness.info.openapi_path()
     if spec is None:
         pytest.skip(f"not applicable: {provider_id} declares no OpenAPI description")
-    cassettes = sorted((carecert_state.cassette_dir / provider_id).glob("*.json"))
-    assert cassettes, (
-        f"no cassettes for {provider_id}; record them with --record-mode=once"
-    )
     validator = SpecValidator(spec)
     evidence.add_file(spec, "spec", f"{provider_id} OpenAPI description")
 
+    if carecert_state.mock_api:
+        checked = await _check_simulator_traffic(
+            provider_id, harness, harness_keys, provider_factory, validator
+        )
+        evidence.note(
+            f"{checked} exchange(s) sent to the in-process simulator in this run "
+            "conform; no cassette was used"
+        )
+        return
+
+    folder = carecert_state.cassette_dir / provider_id
+    cassettes = sorted(folder.glob("*.json"))
+    assert cassettes, (
+        f"no cassettes for {provider_id} in {folder}; record them with "
+        "--record-mode=once"
+    )
     checked = 0
     for path in cassettes:
         evidence.add_file(path, "cassette", f"{provider_id} traffic validated")
@@ -30,5 +60,38 @@ def test_recorded_exchanges_conform_to_openapi(
             validator.validate_exchange(path, index, request, response)
             checked += 1
 
-    assert checked > 0, f"the cassettes of {provider_id} hold no exchanges"
+    names = ", ".join(path.name for path in cassettes)
+    assert checked > 0, f"the cassettes of {provider_id} ({names}) hold no exchanges"
     evidence.note(f"{checked} exchange(s) in {len(cassettes)} cassette(s) conform")
+
+
+async def _check_simulator_traffic(
+    provider_id, harness, harness_keys, provider_factory, validator
+) -> int:
+    app = harness.simulator(harness_keys)
+    capture = CapturingTransport(httpx.ASGITransport(app=app))
+    patient = harness.sample_patient
+    provider = provider_factory(
+        provider_id,
+        transport=capture,
+        consent_registry=ConsentRegistry([harness.consent_for(patient)]),
+    )
+
+    await harness.exercise_all(provider, patient)
+
+    for index, (request, response) in enumerate(capture.exchanges):
+        validator.validate_exchange(
+            None,
+            index,
+            ExchangeRequest(
+                request.method,
+                str(request.url),
+                request.headers.multi_items(),
+                request.content,
+            ),
+            ExchangeResponse(
+                response.status_code, response.headers.multi_items(), response.content
+            ),
+        )
+    assert capture.exchanges, f"{provider_id} sent no request to its simulator"
+    return len(capture.exchanges)

@@ -8,6 +8,8 @@ import pytest
 
 from carecert.adapters.compliance import ConsentRecord, ConsentRegistry
 from carecert.adapters.errors import ConsentRequiredError
+from carecert.harness.controls.findings import control_failure
+from carecert.harness.controls.rejections import check_rejected_before_sending, error_of
 from carecert.harness.transports import RecordingTransport
 
 pytestmark = pytest.mark.asyncio
@@ -63,16 +65,16 @@ async def test_access_without_valid_consent_sends_nothing(
         provider_id, consent_registry=registry, transport=transport
     )
 
-    with pytest.raises(ConsentRequiredError) as refused:
-        await harness.read_patient(provider, patient)
+    error = await error_of(harness.read_patient(provider, patient))
 
-    assert transport.requests == [], (
-        f"{control.id} ({control.clause}): {provider_id} sent "
-        f"{len(transport.requests)} request(s) with consent case {case!r}; "
-        "required: nothing sent"
+    findings = check_rejected_before_sending(
+        provider_id,
+        f"consent case {case!r}",
+        error,
+        ConsentRequiredError,
+        len(transport.requests),
     )
-    assert patient.value in str(refused.value)
+    assert not findings, control_failure(control, findings)
+    assert patient.value in str(error)
     evidence.decide(rule)
-    evidence.note(
-        f"{case}: refused with {type(refused.value).__name__}: {refused.value}"
-    )
+    evidence.note(f"{case}: refused with {type(error).__name__}: {error}")

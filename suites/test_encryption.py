@@ -14,11 +14,22 @@ import pytest
 
 from carecert.adapters.compliance import ConsentRegistry
 from carecert.adapters.errors import ProviderError
+from carecert.adapters.tls import spki_pin_sha256
+from carecert.harness.controls.encryption import (
+    check_certificate_rejection,
+    check_pin_rejection,
+    check_tls_floor_rejection,
+)
+from carecert.harness.controls.findings import control_failure
+from carecert.harness.controls.rejections import error_of
 from carecert.harness.tls_servers import (
     MISMATCHED_HOSTNAME,
+    HTTPRequest,
+    HTTPResponse,
     LegacyTLSUnavailable,
     describe_tls_failure,
     probe_tls_version,
+    respond_ok,
     serve_legacy_tls,
     serve_tls,
     tls_authority,
@@ -34,7 +45,7 @@ def _test_server(server):
     return f"carecert's local test TLS server on {host} (not the provider)"
 
 
-def _adapter_for(provider_factory, harness, server, tmp_path):
+def _adapter_for(provider_factory, harness, server, tmp_path, **overrides):
     bundle = server.write_ca_bundle(tmp_path)
     patient = harness.sample_patient
     return provider_factory(
@@ -44,7 +55,16 @@ def _adapter_for(provider_factory, harness, server, tmp_path):
         # Real sockets to the test server, also under --mock-api or recording.
         transport=None,
         consent_registry=ConsentRegistry([harness.consent_for(patient)]),
+        **overrides,
     )
+
+
+def _recording_handler(received):
+    def handle(request: HTTPRequest) -> HTTPResponse:
+        received.append(request)
+        return respond_ok(request)
+
+    return handle
 
 
 @pytest.mark.control(check="tls-floor")
@@ -69,18 +89,14 @@ async def test_adapter_refuses_tls_below_1_2(
         probed = probe_tls_version(server)
         provider = _adapter_for(provider_factory, harness, server, tmp_path)
 
-        with pytest.raises(ProviderError) as refused:
-            await harness.read_patient(provider, harness.sample_patient)
+        error = await error_of(harness.read_patient(provider, harness.sample_patient))
     finally:
         server_context.__exit__(None, None, None)
 
-    reason = describe_tls_failure(refused.value)
-    assert "TLS protocol version rejected" in reason, (
-        f"{carecert_control.id} ({carecert_control.clause}): {provider_id} against "
-        f"a {legacy}-only "
-        f"server failed for another reason: {reason}"
-    )
     assert probed != "", "the permissive probe must have negotiated a legacy version"
+    findings = check_tls_floor_rejection(provider_id, probed, error)
+    assert not findings, control_failure(carecert_control, findings)
+    reason = describe_tls_failure(error)
     evidence.note(
         f"{_test_server(server)} offered only {probed}; the {provider_id} adapter "
         f"refused it: {reason}"
@@ -129,19 +145,76 @@ async def test_adapter_refuses_unverifiable_certificate(
     )
     with serve_tls(ca=tls_authority(), **options) as server:
         provider = _adapter_for(provider_factory, harness, server, tmp_path)
-        with pytest.raises(ProviderError) as refused:
-            await harness.read_patient(provider, harness.sample_patient)
+        error = await error_of(harness.read_patient(provider, harness.sample_patient))
+        server.wait_for_handshakes(1)
         completed = list(server.versions)
         tested = _test_server(server)
 
-    reason = describe_tls_failure(refused.value)
-    assert "certificate verification failed" in reason, (
-        f"{carecert_control.id} ({carecert_control.clause}): {provider_id} with "
-        f"an {case} "
-        f"certificate failed for another reason: {reason}"
-    )
-    assert completed == [], f"{provider_id} completed a handshake despite the {case}"
+    findings = check_certificate_rejection(provider_id, case, error, completed)
+    assert not findings, control_failure(carecert_control, findings)
+    reason = describe_tls_failure(error)
     evidence.note(
         f"{case}: the {provider_id} adapter refused the certificate of {tested}: "
         f"{reason}"
+    )
+
+
+@pytest.mark.control(check="certificate")
+async def test_adapter_refuses_key_not_pinned(
+    provider_id,
+    carecert_control,
+    provider_factory,
+    provider_harness,
+    tmp_path,
+    evidence,
+):
+    harness = provider_harness(provider_id)
+    # The pin of a key the test server does not hold, so it cannot match.
+    other_key = tls_authority().issue_cert("127.0.0.1")
+    wrong_pin = spki_pin_sha256(
+        ssl.PEM_cert_to_DER_cert(other_key.cert_chain_pems[0].bytes().decode())
+    )
+    received: list[HTTPRequest] = []
+    with serve_tls(ca=tls_authority(), handler=_recording_handler(received)) as server:
+        # Positive control: with the server's own pin the request is sent.
+        right_pin = spki_pin_sha256(
+            ssl.PEM_cert_to_DER_cert(
+                ssl.get_server_certificate(("127.0.0.1", server.port))
+            )
+        )
+        pinned = _adapter_for(
+            provider_factory, harness, server, tmp_path, certificate_pins=[right_pin]
+        )
+        await error_of(harness.read_patient(pinned, harness.sample_patient))
+        sent_with_right_pin = len(received)
+        received.clear()
+
+        provider = _adapter_for(
+            provider_factory,
+            harness,
+            server,
+            tmp_path,
+            certificate_pins=[wrong_pin],
+        )
+        error = await error_of(harness.read_patient(provider, harness.sample_patient))
+        # One handshake for the certificate fetch, one per request sent with the
+        # right pin (the test server closes each connection) and the last one.
+        expected_handshakes = sent_with_right_pin + 2
+        server.wait_for_handshakes(expected_handshakes)
+        completed = list(server.versions)
+        tested = _test_server(server)
+
+    assert sent_with_right_pin > 0, "with the server's own pin a request must arrive"
+    findings = check_pin_rejection(provider_id, error, len(received))
+    assert not findings, control_failure(carecert_control, findings)
+    assert len(completed) == expected_handshakes, (
+        f"the handshake with the wrong pin must complete before the pin is "
+        f"compared; completed handshakes: {completed}"
+    )
+    evidence.note(
+        f"with the server's own pin the {provider_id} adapter sent "
+        f"{sent_with_right_pin} request(s) to {tested}. With certificate_pins "
+        f"containing only {wrong_pin} it completed the handshake, compared the "
+        f"server key with the pins and sent no request ({len(received)} received): "
+        f"{error}"
     )

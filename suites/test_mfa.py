@@ -6,10 +6,11 @@ import pytest
 
 from carecert.adapters.compliance import (
     ConsentRegistry,
-    OneTimeCodeVerifier,
     UserSession,
 )
 from carecert.adapters.errors import SecondFactorRequiredError
+from carecert.harness.controls.findings import control_failure
+from carecert.harness.controls.rejections import check_rejected_before_sending, error_of
 from carecert.harness.transports import RecordingTransport
 
 pytestmark = pytest.mark.asyncio
@@ -32,18 +33,27 @@ async def test_user_restricted_access_without_second_factor_refused(
         transport=transport,
     )
 
-    with pytest.raises(SecondFactorRequiredError):
-        await harness.read_patient(provider, patient)
-    with pytest.raises(SecondFactorRequiredError):
-        await harness.read_patient(
-            provider, patient, session=UserSession("clinician-1")
-        )
-
-    assert transport.requests == [], (
-        f"{carecert_control.id} ({carecert_control.clause}): {provider_id} sent "
-        f"{len(transport.requests)} request(s) for a user without a verified "
-        "second factor; required: nothing sent"
+    without_session = await error_of(harness.read_patient(provider, patient))
+    sent_without_session = len(transport.requests)
+    unverified = await error_of(
+        harness.read_patient(provider, patient, session=UserSession("clinician-1"))
     )
+    sent_unverified = len(transport.requests) - sent_without_session
+
+    findings = check_rejected_before_sending(
+        provider_id,
+        "no user session",
+        without_session,
+        SecondFactorRequiredError,
+        sent_without_session,
+    ) + check_rejected_before_sending(
+        provider_id,
+        "a user without a verified second factor",
+        unverified,
+        SecondFactorRequiredError,
+        sent_unverified,
+    )
+    assert not findings, control_failure(carecert_control, findings)
     evidence.note(
         f"{provider_id} declares MFA kind {info.mfa_kind}. carecert's compliance "
         "guard enforces the second factor before any request: without a verified "
@@ -64,14 +74,8 @@ async def test_user_restricted_access_with_verified_factor_allowed(
     if not harness.info.mfa_required:
         pytest.skip(f"not applicable: {provider_id} does not require MFA")
     patient = harness.sample_patient
-    sent: list[str] = []
-    verifier = OneTimeCodeVerifier(
-        harness.info.mfa_kind, lambda user, code: sent.append(code)
-    )
     session = UserSession("clinician-1")
-    verifier.challenge(session)
-
-    assert verifier.verify(session, sent[-1])
+    verified = harness.verify_second_factor(session)
 
     provider = provider_factory(
         provider_id,
@@ -89,7 +93,7 @@ async def test_user_restricted_access_with_verified_factor_allowed(
     else:
         traffic = "the simulator's response was recorded into user_restricted_read"
     note = (
-        f"{harness.info.mfa_kind} code verified; carecert's compliance guard "
+        f"{verified}; carecert's compliance guard "
         f"enforced the second factor before any request and allowed access, and "
         f"{traffic}"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from carecert.harness.controls.findings import control_failure
 from carecert.harness.controls.residency import (
     check_residency,
     hosts_in_cassettes,
@@ -36,6 +37,4 @@ def test_provider_hosts_in_allowed_jurisdictions(
     evidence.note(f"hosts contacted: {', '.join(seen)}")
     basis = residency_basis(info, region, uses)
     evidence.decide(basis if len(carecert_rules.regions) == 1 else f"{rule}; {basis}")
-    assert not findings, f"{control.id} ({control.clause}) failed:\n" + "\n".join(
-        f"  {finding}" for finding in findings
-    )
+    assert not findings, control_failure(control, findings)

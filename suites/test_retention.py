@@ -8,8 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from carecert.adapters.compliance import AuditStore, ConsentRegistry
-from carecert.adapters.compliance.audit import add_years
 from carecert.adapters.errors import ConsentRequiredError, RetentionViolationError
+from carecert.harness.controls.findings import control_failure
+from carecert.harness.controls.retention import (
+    check_accesses_audited,
+    check_retention,
+)
 from carecert.harness.transports import RecordingTransport
 
 pytestmark = pytest.mark.asyncio
@@ -57,12 +61,8 @@ async def test_every_patient_data_access_is_audited(
         operations = await harness.exercise_all(provider, patient)
 
     records = store.records(provider=provider_id)
-    audited = [(r.operation, r.outcome, r.patient_value) for r in records]
-    for operation in operations:
-        assert (operation, "success", patient.value) in audited, (
-            f"{carecert_control.id} ({carecert_control.clause}): no audit record for "
-            f"{provider_id} {operation} on patient {patient.value}; found {audited}"
-        )
+    findings = check_accesses_audited(provider_id, operations, patient.value, records)
+    assert not findings, control_failure(carecert_control, findings)
     counts = Counter((r.operation, r.outcome) for r in records)
     found = ", ".join(
         f"{operation} {outcome} x{count}"
@@ -117,13 +117,9 @@ async def test_audit_records_kept_for_region_period(
         at=recorded_at,
     )
 
+    findings = check_retention(store, regions, required, rule, record)
+    assert not findings, control_failure(carecert_rules.control, findings)
     kept = max(store.retention_years(code) for code in regions)
-    assert kept >= required, (
-        f"{carecert_rules.control.id} ({carecert_rules.control.clause}): audit "
-        f"store keeps {', '.join(regions)} records {kept} years; required "
-        f"{required} ({rule})"
-    )
-    assert record.retain_until >= add_years(recorded_at, required)
     with pytest.raises(RetentionViolationError):
         store.delete(record.id, at=record.retain_until - timedelta(seconds=1))
     assert store.purge_expired(at=record.retain_until - timedelta(days=1)) == 0

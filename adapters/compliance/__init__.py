@@ -19,6 +19,7 @@ from carecert.adapters.compliance.mfa import (
     TotpVerifier,
     UserSession,
 )
+from carecert.adapters.compliance.smart_card import CardSigner, SmartCardVerifier
 
 __all__ = [
     "AuditRecord",
@@ -31,7 +32,9 @@ __all__ = [
     "ConsentRegistry",
     "Control",
     "OneTimeCodeVerifier",
+    "CardSigner",
     "Region",
+    "SmartCardVerifier",
     "TotpVerifier",
     "UserSession",
     "load_catalogue",

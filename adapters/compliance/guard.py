@@ -60,7 +60,9 @@ class ComplianceGuard:
     Config keys: ``consent_registry`` (a ConsentRegistry; an empty one by
     default, so nothing is sent until consent is recorded), ``audit_store`` (an
     AuditStore or a SQLite path; ``$CARECERT_AUDIT_DB`` or
-    ``.carecert/audit.sqlite3`` by default) and ``access_mode``.
+    ``.carecert/audit.sqlite3`` by default) and ``access_mode``. The key
+    ``audit_key`` (32 bytes or their base64 text) makes the store that this
+    guard opens encrypt its patient columns with AES-256-GCM.
     """
 
     def __init__(self, info: ProviderInfo, config: Mapping[str, Any]) -> None:
@@ -83,7 +85,7 @@ class ComplianceGuard:
         configured_store = config.get("audit_store")
         # A store the caller passed in is theirs to close; one opened here is ours.
         self._owns_audit = not isinstance(configured_store, AuditStore)
-        self.audit = _audit_store(info, configured_store)
+        self.audit = _audit_store(info, configured_store, config.get("audit_key"))
 
     def close(self) -> None:
         """Close the audit store if this guard opened it."""
@@ -197,8 +199,13 @@ class ComplianceGuard:
             )
 
 
-def _audit_store(info: ProviderInfo, configured: Any) -> AuditStore:
+def _audit_store(info: ProviderInfo, configured: Any, key: Any) -> AuditStore:
     if isinstance(configured, AuditStore):
+        if key is not None:
+            raise ConfigurationError(
+                f"{info.id}: audit_key applies only to a store the guard opens "
+                "from a path. Pass the key to your AuditStore(key=...) instead."
+            )
         return configured
     retention = {
         code: region.audit_retention_years
@@ -211,4 +218,4 @@ def _audit_store(info: ProviderInfo, configured: Any) -> AuditStore:
             f"{info.id}: audit_store must be an AuditStore or a SQLite file path, "
             f"got {type(configured).__name__}."
         )
-    return AuditStore(configured, retention_years=retention)
+    return AuditStore(configured, retention_years=retention, key=key)

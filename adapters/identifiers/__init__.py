@@ -1,5 +1,25 @@
 """Validators for national health identifiers, each with its check-digit rule."""
 
+from carecert.adapters.identifiers.au_healthcare_identifiers import (
+    HPII_SYSTEM,
+    HPIO_SYSTEM,
+    IHI_SYSTEM,
+    HealthcareIdentifierKind,
+    is_valid_healthcare_identifier,
+    validate_healthcare_identifier,
+    validate_hpii,
+    validate_hpio,
+    validate_ihi,
+)
+from carecert.adapters.identifiers.brazil import (
+    CNS_SYSTEM,
+    CPF_SYSTEM,
+    cpf_check_digits,
+    is_valid_cns,
+    is_valid_cpf,
+    validate_cns,
+    validate_cpf,
+)
 from carecert.adapters.identifiers.codice_fiscale import (
     CODICE_FISCALE_SYSTEM,
     codice_fiscale_check_letter,
@@ -11,6 +31,25 @@ from carecert.adapters.identifiers.kvnr import (
     is_valid_kvnr,
     kvnr_check_digit,
     validate_kvnr,
+)
+from carecert.adapters.identifiers.luhn import is_luhn_valid, luhn_check_digit
+from carecert.adapters.identifiers.medicare_au import (
+    MEDICARE_NUMBER_SYSTEM,
+    MEDICARE_PROVIDER_NUMBER_SYSTEM,
+    PRACTICE_LOCATION_CHARACTERS,
+    PROVIDER_CHECK_CHARACTERS,
+    is_valid_medicare_number,
+    is_valid_medicare_provider_number,
+    medicare_check_digit,
+    medicare_provider_check_character,
+    validate_medicare_number,
+    validate_medicare_provider_number,
+)
+from carecert.adapters.identifiers.my_number import (
+    MY_NUMBER_WEIGHTS,
+    is_valid_my_number,
+    my_number_check_digit,
+    validate_my_number,
 )
 from carecert.adapters.identifiers.nhs_number import (
     NHS_NUMBER_SYSTEM,
@@ -24,7 +63,20 @@ from carecert.adapters.identifiers.nir import (
     nir_key,
     validate_nir,
 )
+from carecert.adapters.identifiers.npi import (
+    NPI_PREFIX,
+    NPI_SYSTEM,
+    is_valid_npi,
+    npi_check_digit,
+    validate_npi,
+)
 from carecert.adapters.identifiers.nuhsa import is_valid_nuhsa, validate_nuhsa
+from carecert.adapters.identifiers.ontario_health_number import (
+    ONTARIO_HEALTH_NUMBER_SYSTEM,
+    is_valid_ontario_health_number,
+    split_ontario_health_number,
+    validate_ontario_health_number,
+)
 from carecert.adapters.identifiers.spanish_id import (
     DNI_CHECK_LETTERS,
     is_valid_spanish_id,
@@ -59,4 +111,45 @@ __all__ = [
     "codice_fiscale_check_letter",
     "is_valid_codice_fiscale",
     "validate_codice_fiscale",
+    "IHI_SYSTEM",
+    "HPII_SYSTEM",
+    "HPIO_SYSTEM",
+    "HealthcareIdentifierKind",
+    "is_valid_healthcare_identifier",
+    "validate_healthcare_identifier",
+    "validate_ihi",
+    "validate_hpii",
+    "validate_hpio",
+    "MEDICARE_NUMBER_SYSTEM",
+    "MEDICARE_PROVIDER_NUMBER_SYSTEM",
+    "PRACTICE_LOCATION_CHARACTERS",
+    "PROVIDER_CHECK_CHARACTERS",
+    "is_valid_medicare_number",
+    "is_valid_medicare_provider_number",
+    "medicare_check_digit",
+    "medicare_provider_check_character",
+    "validate_medicare_number",
+    "validate_medicare_provider_number",
+    "is_luhn_valid",
+    "luhn_check_digit",
+    "NPI_PREFIX",
+    "NPI_SYSTEM",
+    "is_valid_npi",
+    "npi_check_digit",
+    "validate_npi",
+    "ONTARIO_HEALTH_NUMBER_SYSTEM",
+    "is_valid_ontario_health_number",
+    "split_ontario_health_number",
+    "validate_ontario_health_number",
+    "MY_NUMBER_WEIGHTS",
+    "is_valid_my_number",
+    "my_number_check_digit",
+    "validate_my_number",
+    "CNS_SYSTEM",
+    "CPF_SYSTEM",
+    "cpf_check_digits",
+    "is_valid_cns",
+    "is_valid_cpf",
+    "validate_cns",
+    "validate_cpf",
 ]

@@ -9,14 +9,28 @@ from __future__ import annotations
 
 from carecert.adapters.provider import HealthcareProvider
 from carecert.adapters.registry import ProviderRegistration, ProviderRegistry
+from carecert.adapters.templates.brazil import SUSTemplate
+from carecert.adapters.templates.canada import OHIPTemplate
 from carecert.adapters.templates.france import AmeliTemplate
 from carecert.adapters.templates.italy import SSNTemplate
+from carecert.adapters.templates.japan import NHIJapanTemplate
 
-__all__ = ["TEMPLATE_PROVIDERS", "AmeliTemplate", "SSNTemplate", "register_templates"]
+__all__ = [
+    "TEMPLATE_PROVIDERS",
+    "AmeliTemplate",
+    "NHIJapanTemplate",
+    "OHIPTemplate",
+    "SSNTemplate",
+    "SUSTemplate",
+    "register_templates",
+]
 
 TEMPLATE_PROVIDERS: dict[str, type[HealthcareProvider]] = {
     "ameli": AmeliTemplate,
     "ssn": SSNTemplate,
+    "ohip": OHIPTemplate,
+    "nhi-jp": NHIJapanTemplate,
+    "sus": SUSTemplate,
 }
 
 

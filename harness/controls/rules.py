@@ -119,11 +119,23 @@ def rules_for(
 ) -> ControlRules:
     """Return the rules that ``control`` applies to a provider in ``provider_regions``.
 
-    Provider regions that the catalogue does not define add no parameters.
+    Provider regions that the catalogue does not define add no parameters. A
+    region's parent applies too, because a member state's providers are bound
+    by EU law as well: ES keeps audit records for 6 years, not 5.
     """
     codes = dict.fromkeys(
         code
-        for code in (control.region, *provider_regions)
+        for code in _with_parents(catalogue, (control.region, *provider_regions))
         if code in catalogue.regions
     )
     return ControlRules(control, tuple(catalogue.regions[code] for code in codes))
+
+
+def _with_parents(catalogue: Catalogue, codes: Iterable[str]) -> list[str]:
+    result: list[str] = []
+    for code in codes:
+        while code is not None and code not in result:
+            result.append(code)
+            region = catalogue.regions.get(code)
+            code = region.parent if region is not None else None
+    return result

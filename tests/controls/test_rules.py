@@ -82,3 +82,13 @@ def test_unknown_provider_region_ignored() -> None:
     rules = rules_for(CATALOGUE, CATALOGUE.control("UK-RET-02"), ("UK", "XX"))
 
     assert rules.codes == ("UK",)
+
+
+def test_parent_region_retention_applies_to_member() -> None:
+    rules = rules_for(CATALOGUE, CATALOGUE.control("ES-RET-02"), ("ES",))
+
+    years, decided_by = rules.retention_years()
+
+    assert rules.codes == ("ES", "EU")
+    assert years == 6
+    assert decided_by == "EU 6 years (stricter than ES 5 years)"

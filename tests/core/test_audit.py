@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import logging
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,8 +14,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carecert.adapters.compliance.audit import AuditRecord, AuditStore, add_years
+from carecert.adapters.compliance import ComplianceGuard
+from carecert.adapters.compliance.audit import (
+    ENCRYPTED_COLUMNS,
+    AuditIntegrityError,
+    AuditRecord,
+    AuditStore,
+    add_years,
+)
+from carecert.adapters.compliance.crypto import FieldCipher
 from carecert.adapters.errors import ConfigurationError, RetentionViolationError
+from carecert.adapters.nhs.interface import NHSInterface
 
 # "ZZ" is a made-up region with a longer period than the UK's seven years.
 RETENTION = {"UK": 7, "ZZ": 10}
@@ -225,3 +238,301 @@ def test_new_store_file_is_private(tmp_path) -> None:
     store.close()
 
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+# Encryption at rest (AuditStore key=..., guard config audit_key).
+
+INFO = NHSInterface.info
+KEY = bytes(range(32))
+OTHER_KEY = bytes(range(1, 33))
+
+
+@pytest.fixture
+def encrypted_path(tmp_path: Path) -> Path:
+    return tmp_path / "encrypted.sqlite3"
+
+
+def open_encrypted(path: Path, key: bytes | str = KEY) -> AuditStore:
+    return AuditStore(path, retention_years=RETENTION, key=key)
+
+
+def raw_row(path: Path, record_id: int) -> dict[str, object]:
+    with closing(sqlite3.connect(path)) as connection:
+        connection.row_factory = sqlite3.Row
+        row = connection.execute(
+            "SELECT * FROM audit_record WHERE id = ?", (record_id,)
+        ).fetchone()
+        return dict(row)
+
+
+def update_raw(path: Path, sql: str, parameters: tuple[object, ...]) -> None:
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute(sql, parameters)
+        connection.commit()
+
+
+def test_encrypted_round_trip(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path)
+    record = write(store, T0)
+    store.close()
+
+    reopened = open_encrypted(encrypted_path)
+    read = reopened.get(record.id)
+    reopened.close()
+
+    assert read == record
+    assert read.patient_value == "9000000009"
+    assert read.patient_system == "https://fhir.nhs.uk/Id/nhs-number"
+    assert read.purpose == "direct-care"
+    assert read.actor == "clinician-1"
+    assert read.detail is None
+
+
+def test_encrypted_columns_contain_no_plaintext(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path)
+    record = write(store, T0)
+    store.close()
+
+    row = raw_row(encrypted_path, record.id)
+    file_bytes = encrypted_path.read_bytes()
+
+    for column in ENCRYPTED_COLUMNS:
+        if column == "detail":
+            assert row[column] is None
+            continue
+        assert isinstance(row[column], bytes), column
+        # 12-byte nonce and 16-byte tag around the ciphertext.
+        assert len(row[column]) >= 28, column
+    assert b"9000000009" not in file_bytes
+    assert b"clinician-1" not in file_bytes
+    assert row["provider"] == "nhs"
+
+
+def test_encrypted_nonces_differ(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path)
+    first = write(store, T0)
+    second = write(store, T0)
+    store.close()
+
+    first_value = raw_row(encrypted_path, first.id)["patient_value"]
+    second_value = raw_row(encrypted_path, second.id)["patient_value"]
+    assert isinstance(first_value, bytes)
+    assert isinstance(second_value, bytes)
+    assert first_value[:12] != second_value[:12]
+    assert first_value != second_value
+
+
+def test_base64_key_accepted(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path, base64.b64encode(KEY).decode())
+    record = write(store, T0)
+    store.close()
+
+    reopened = open_encrypted(encrypted_path, KEY)
+    assert reopened.get(record.id).patient_value == "9000000009"
+    reopened.close()
+
+
+def test_tampered_ciphertext_detected(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path)
+    record = write(store, T0)
+    stored = raw_row(encrypted_path, record.id)["patient_value"]
+    assert isinstance(stored, bytes)
+    flipped = stored[:-1] + bytes([stored[-1] ^ 0x01])
+    update_raw(
+        encrypted_path,
+        "UPDATE audit_record SET patient_value = ? WHERE id = ?",
+        (flipped, record.id),
+    )
+
+    with pytest.raises(AuditIntegrityError) as caught:
+        store.get(record.id)
+    with pytest.raises(AuditIntegrityError):
+        store.records()
+    store.close()
+
+    message = str(caught.value)
+    assert f"Audit record {record.id} column patient_value" in message
+    assert "9000000009" not in message
+
+
+def test_swapped_columns_detected(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path)
+    record = write(store, T0)
+    update_raw(
+        encrypted_path,
+        "UPDATE audit_record SET patient_value = purpose, purpose = patient_value "
+        "WHERE id = ?",
+        (record.id,),
+    )
+
+    with pytest.raises(AuditIntegrityError) as caught:
+        store.get(record.id)
+    store.close()
+
+    assert f"Audit record {record.id} column patient_value" in str(caught.value)
+
+
+def test_swapped_records_detected(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path)
+    first = write(store, T0)
+    second = write(store, T0)
+    moved = raw_row(encrypted_path, first.id)["actor"]
+    update_raw(
+        encrypted_path,
+        "UPDATE audit_record SET actor = ? WHERE id = ?",
+        (moved, second.id),
+    )
+
+    assert store.get(first.id).actor == "clinician-1"
+    with pytest.raises(AuditIntegrityError) as caught:
+        store.get(second.id)
+    store.close()
+
+    assert f"Audit record {second.id} column actor" in str(caught.value)
+
+
+def test_plaintext_in_encrypted_store_detected(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path)
+    record = write(store, T0)
+    update_raw(
+        encrypted_path,
+        "UPDATE audit_record SET purpose = 'research' WHERE id = ?",
+        (record.id,),
+    )
+
+    with pytest.raises(AuditIntegrityError) as caught:
+        store.get(record.id)
+    store.close()
+
+    assert f"Audit record {record.id} column purpose" in str(caught.value)
+
+
+def test_wrong_key_rejected(encrypted_path: Path) -> None:
+    open_encrypted(encrypted_path).close()
+
+    with pytest.raises(ConfigurationError) as caught:
+        open_encrypted(encrypted_path, OTHER_KEY)
+
+    assert "not the key" in str(caught.value)
+    assert OTHER_KEY.hex() not in str(caught.value)
+
+
+def test_wrong_key_detected_per_value(encrypted_path: Path) -> None:
+    # Even with the key check value rewritten for another key, no record
+    # written under the first key decrypts.
+    store = open_encrypted(encrypted_path)
+    record = write(store, T0)
+    store.close()
+    other = FieldCipher(OTHER_KEY, str(encrypted_path))
+    check = other.encrypt("carecert audit key check", record_id=0, column="key_check")
+    update_raw(
+        encrypted_path,
+        "UPDATE audit_meta SET value = ? WHERE name = 'key_check'",
+        (check,),
+    )
+
+    reopened = open_encrypted(encrypted_path, OTHER_KEY)
+    with pytest.raises(AuditIntegrityError):
+        reopened.get(record.id)
+    reopened.close()
+
+
+def test_encrypted_store_needs_key(encrypted_path: Path) -> None:
+    open_encrypted(encrypted_path).close()
+
+    with pytest.raises(ConfigurationError) as caught:
+        AuditStore(encrypted_path, retention_years=RETENTION)
+
+    assert "audit_key" in str(caught.value)
+
+
+def test_key_rejected_for_plain_store(tmp_path: Path) -> None:
+    path = tmp_path / "plain.sqlite3"
+    plain = AuditStore(path, retention_years=RETENTION)
+    write(plain, T0)
+    plain.close()
+
+    with pytest.raises(ConfigurationError) as caught:
+        open_encrypted(path)
+
+    assert "unencrypted records" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key", [b"short", "not base64!", 12345], ids=["short", "not-base64", "int"]
+)
+def test_invalid_key_rejected(key: object) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        AuditStore(retention_years=RETENTION, key=key)  # type: ignore[arg-type]
+
+    assert "32 bytes" in str(caught.value) or "base64" in str(caught.value)
+
+
+def test_unencrypted_warning_once(
+    store: AuditStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="carecert.audit")
+
+    write(store, T0)
+    write(store, T0)
+
+    warnings = [r for r in caplog.records if r.name == "carecert.audit"]
+    assert len(warnings) == 1
+    assert "unencrypted" in warnings[0].getMessage()
+    assert "9000000009" not in warnings[0].getMessage()
+
+
+def test_encrypted_store_no_warning(
+    encrypted_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="carecert.audit")
+    store = open_encrypted(encrypted_path)
+
+    write(store, T0)
+    store.close()
+
+    assert [r for r in caplog.records if r.name == "carecert.audit"] == []
+
+
+def test_encrypted_purge_and_delete(encrypted_path: Path) -> None:
+    store = open_encrypted(encrypted_path)
+    record = write(store, T0)
+
+    assert store.purge_expired(at=record.retain_until) == 1
+    remaining = store.records()
+    store.close()
+
+    assert [r.operation for r in remaining] == ["audit.purge"]
+    assert remaining[0].detail == "purged 1 record(s) past retention"
+
+
+def test_guard_audit_key_encrypts(tmp_path: Path) -> None:
+    path = tmp_path / "guard.sqlite3"
+    guard = ComplianceGuard(
+        INFO, {"audit_store": str(path), "audit_key": base64.b64encode(KEY).decode()}
+    )
+
+    assert guard.audit.encrypted
+    guard.close()
+
+
+def test_guard_audit_key_with_store_rejected() -> None:
+    store = AuditStore(retention_years=RETENTION)
+
+    with pytest.raises(ConfigurationError) as caught:
+        ComplianceGuard(INFO, {"audit_store": store, "audit_key": KEY})
+    store.close()
+
+    assert "AuditStore(key=...)" in str(caught.value)
+
+
+def test_empty_plain_store_takes_key(tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite3"
+    AuditStore(path, retention_years=RETENTION).close()
+
+    store = open_encrypted(path)
+    record = write(store, T0)
+    store.close()
+
+    assert store.encrypted
+    assert isinstance(raw_row(path, record.id)["patient_value"], bytes)

@@ -287,3 +287,23 @@ def test_load_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     assert requested_groups == [ENTRY_POINT_GROUP]
     assert ids(registry.registrations()) == ["sns", "tk"]
     assert len(registry) == 2
+
+
+def test_declared_info_rejects_metadata_in_config() -> None:
+    registry = ProviderRegistry()
+
+    with pytest.raises(ConfigurationError) as caught:
+        registry.register_provider("sns", SpanishProvider, {"regions": ["DE"]})
+
+    assert "regions" in str(caught.value)
+    assert "dataclasses.replace" in str(caught.value)
+
+
+def test_declared_info_rejects_other_id() -> None:
+    registry = ProviderRegistry()
+
+    with pytest.raises(ConfigurationError) as caught:
+        registry.register_provider("acme-fr", SpanishProvider)
+
+    assert "'acme-fr'" in str(caught.value)
+    assert f"{SpanishProvider.info.id!r}" in str(caught.value)

@@ -57,7 +57,7 @@ def test_missing_patient_field_fails_conformance(suite_tree, field):
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output
     # The replay of audited_access (UK-RET-01) and the whole-cassette check
     # (UK-CNF-01) both read the broken exchange.
-    result.assert_outcomes(passed=15, failed=2)
+    result.assert_outcomes(passed=16, failed=2)
     assert "ConformanceFailure" in output
     assert f"'{field}' is a required property" in output
     assert f"Cassette: {path} (exchange {index})" in output

@@ -10,7 +10,7 @@ import pytest
 from carecert.adapters.compliance import load_catalogue
 from carecert.harness.evidence import validate_evidence
 
-UK_SUITE_TESTS = 17
+UK_SUITE_TESTS = 18
 """Tests the UK suite collects for nhs, the one built-in UK provider."""
 
 UK_CONTROL_IDS = sorted(c.id for c in load_catalogue().controls_for("UK"))

@@ -11,7 +11,7 @@ import pytest
 from carecert.adapters.compliance import load_catalogue
 from carecert.harness.evidence import validate_evidence
 
-UK_SUITE_TESTS = 17
+UK_SUITE_TESTS = 18
 """Tests the UK suite collects for nhs, the one built-in UK provider."""
 
 

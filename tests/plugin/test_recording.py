@@ -10,7 +10,7 @@ import pytest
 
 from carecert.harness.secrets import PLACEHOLDER, find_secrets
 
-UK_SUITE_TESTS = 17
+UK_SUITE_TESTS = 18
 """Tests the UK suite collects for nhs, the one built-in UK provider."""
 
 EXPECTED_CASSETTES = ["audited_access.json", "user_restricted_read.json"]

@@ -82,11 +82,11 @@ def test_parent_region_runs_member_providers(suite_tree):
 
 
 def test_region_without_provider_not_applicable(suite_tree):
-    result = suite_tree.run("suites", "--region=JP", "--evidence-dir=evidence", "-rs")
+    result = suite_tree.run("suites", "--region=AU", "--evidence-dir=evidence", "-rs")
     output = suite_tree.output(result)
 
     assert result.ret == pytest.ExitCode.OK, output
-    assert "not applicable: no provider registered for region JP" in output
+    assert "not applicable: no provider registered for region AU" in output
     document = _evidence(suite_tree)
     assert {c["outcome"] for c in document["controls"]} == {"not-applicable"}
     assert {c["provider"] for c in document["controls"]} == {"-"}
@@ -105,11 +105,12 @@ def test_two_region_provider_gets_stricter_retention(suite_tree):
     )
 
     assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
-    result.assert_outcomes(passed=1, deselected=16)
+    result.assert_outcomes(passed=1, deselected=17)
     ran = [c for c in _evidence(suite_tree)["controls"] if c["outcome"] != "not-run"]
     assert [c["control_id"] for c in ran] == ["UK-RET-02"]
     assert ran[0]["provider"] == "nhs-de"
-    assert ran[0]["decided_by"] == "DE 10 years (stricter than UK 7 years)"
+    # DE's parent EU applies too, so its 6 years is listed among the weaker rules.
+    assert ran[0]["decided_by"] == "DE 10 years (stricter than UK 7 years, EU 6 years)"
 
 
 def test_two_region_provider_gets_narrower_residency(suite_tree):
@@ -128,10 +129,11 @@ def test_two_region_provider_gets_narrower_residency(suite_tree):
 
     # The NHS hosts are in GB, which the UK allows and Germany does not.
     assert result.ret == pytest.ExitCode.TESTS_FAILED, output
-    result.assert_outcomes(failed=1, deselected=16)
+    result.assert_outcomes(failed=1, deselected=17)
     assert "UK-RES-01 (UK GDPR Art. 44) failed" in output
     assert "jurisdiction GB" in output
     ran = [c for c in _evidence(suite_tree)["controls"] if c["outcome"] != "not-run"]
     assert ran[0]["decided_by"].startswith(
-        "intersection of the UK and DE residency lists (the narrower applies): DE;"
+        "intersection of the UK and DE and EU residency lists (the narrower "
+        "applies): DE;"
     )

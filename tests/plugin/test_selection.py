@@ -11,7 +11,7 @@ import carecert
 from carecert.adapters.builtin import default_registry
 from carecert.adapters.compliance import load_catalogue
 
-UK_SUITE_TESTS = 17
+UK_SUITE_TESTS = 18
 """Tests the UK suite collects for nhs, the one built-in UK provider."""
 
 # A control test's id starts with the control id and the provider id, as in

@@ -8,7 +8,7 @@ import pytest
 
 from carecert.adapters.compliance import load_catalogue
 
-UK_SUITE_TESTS = 17
+UK_SUITE_TESTS = 18
 """Tests the UK suite collects for each UK provider."""
 
 PROVIDER_ID = "acme-clinic"
