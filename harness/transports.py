@@ -43,19 +43,15 @@ class CapturingTransport(httpx.AsyncBaseTransport):
         await request.aread()
         response = await self.inner.handle_async_request(request)
         body = await response.aread()
-        kept = httpx.Response(
+        # A response built from bytes can be read again by the client.
+        captured = httpx.Response(
             response.status_code,
             headers=response.headers,
             content=body,
             request=request,
         )
-        self.exchanges.append((request, kept))
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=body,
-            request=request,
-        )
+        self.exchanges.append((request, captured))
+        return captured
 
     async def aclose(self) -> None:
         await self.inner.aclose()
