@@ -92,10 +92,19 @@ def parse_controls(values: Iterable[str] | None, catalogue: Catalogue) -> list[s
 
 
 def _reject_empty(option: str, values: Iterable[str] | None, valid: str) -> None:
-    """Raise UsageError for a value of only commas and spaces, as in ``--region=``."""
+    """Raise UsageError for an empty value or item, as in ``--region=`` or ``uk,,es``.
+
+    A stray comma usually means a value was lost in a CI variable, so it is an
+    error rather than silently ignored.
+    """
     for value in values or ():
         if not value.replace(",", "").strip():
             raise pytest.UsageError(
                 f"{option}: empty value {value!r}. Name at least one, or leave the "
                 f"option out to select all. {valid}"
+            )
+        if any(not part.strip() for part in value.split(",")):
+            raise pytest.UsageError(
+                f"{option}: {value!r} has an empty item between commas. Remove the "
+                f"extra comma. {valid}"
             )

@@ -114,6 +114,14 @@ def test_empty_selection_is_usage_error(suite_tree, option):
     assert f"{option}: empty value ''." in output
 
 
+def test_empty_item_between_commas_is_usage_error(suite_tree):
+    result = suite_tree.run("suites", "--region=uk,,es")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert "--region: 'uk,,es' has an empty item between commas." in output
+
+
 def test_evidence_dir_file_is_usage_error(suite_tree):
     existing = suite_tree.path / "report.txt"
     existing.write_text("not a directory\n")
