@@ -63,7 +63,7 @@ class InvalidIdentifierError(CarecertError, ValueError):
 
 
 class UnknownProviderError(CarecertError, KeyError):
-    """The registry holds no provider under the requested id."""
+    """The registry has no provider under the requested id."""
 
     def __init__(self, provider_id: str, known: list[str]) -> None:
         self.provider_id = provider_id
@@ -93,7 +93,7 @@ class AuthenticationError(ProviderError):
 
 
 class RateLimitedError(ProviderError):
-    """The provider answered HTTP 429."""
+    """The provider returned HTTP 429."""
 
     def __init__(
         self,
@@ -107,7 +107,7 @@ class RateLimitedError(ProviderError):
 
 
 class ProviderUnavailableError(ProviderError):
-    """The provider answered 5xx, timed out or could not be reached."""
+    """The provider returned 5xx, timed out or could not be reached."""
 
 
 class InvalidResponseError(ProviderError):

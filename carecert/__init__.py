@@ -1,9 +1,9 @@
 """carecert: compliance and conformance tests for healthcare provider integrations.
 
-The package is split by role: `carecert.adapters` holds the provider clients, the
-canonical model and the registry; `carecert.harness` is the pytest plugin that
-records, replays and validates provider traffic; `carecert.suites` holds the
-regional compliance suites.
+The package is split by role. `carecert.adapters` contains the provider clients,
+the canonical model and the registry. `carecert.harness` is the pytest plugin
+that records, replays and validates provider traffic. `carecert.suites`
+contains the regional compliance suites.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -49,8 +49,8 @@ class ProviderHarness(ABC):
     info: ProviderInfo
     sample_patient: Identifier
     user_token_note: str | None = None
-    """Why user-restricted requests carry another token, if they do; the MFA
-    control adds it to its evidence."""
+    """Explanation, added to the MFA control's evidence, of why user-restricted
+    requests carry another token, where they do."""
 
     @abstractmethod
     def config(self, keys: HarnessKeys) -> dict[str, Any]:

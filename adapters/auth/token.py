@@ -143,6 +143,7 @@ class OAuth2TokenSource:
         )
         headers = {"Content-Type": FORM_CONTENT_TYPE, "Accept": "application/json"}
         url, headers, body = self.client_auth.prepare(self.token_url, headers, body)
+
         self.token_requests += 1
         try:
             # auth=None keeps a client-wide httpx.Auth, such as the one that
@@ -154,10 +155,12 @@ class OAuth2TokenSource:
             raise transport_error(
                 self.provider_id, TOKEN_OPERATION, exc, settings_hint=TOKEN_SETTINGS
             ) from exc
+
         raise_for_token_status(self.provider_id, TOKEN_OPERATION, response, self.check)
         token, expires_in = parse_token_response(
             self.provider_id, TOKEN_OPERATION, response
         )
+
         margin = min(self.refresh_margin, expires_in / 2)
         self._token = token
         self._refresh_at = self._clock() + expires_in - margin

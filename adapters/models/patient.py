@@ -28,7 +28,7 @@ class AdministrativeGender(StrEnum):
 class Patient(CanonicalModel):
     """A patient as one provider records them.
 
-    ``id`` is the provider's logical id; ``identifiers`` holds the national and
+    ``id`` is the provider's logical id; ``identifiers`` contains the national and
     local identifiers with their systems. Dates of death carry a time zone
     because providers send them as instants.
     """

@@ -1,4 +1,4 @@
-"""Which requests may be sent again after a failure.
+"""Rules for sending a request again after a failure.
 
 A request that may have reached the server is sent again only if repeating it
 cannot change the outcome. That is so when its method is idempotent (RFC 9110

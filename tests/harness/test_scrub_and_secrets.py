@@ -290,7 +290,7 @@ def test_fhir_code_fields_are_not_secrets() -> None:
     check_cassette(_cassette(_interaction(response__body={"string": body})), "x.json")
 
 
-def test_jwt_placeholder_keeps_jws_shape_and_is_not_a_secret() -> None:
+def test_jwt_placeholder_shape_not_secret() -> None:
     text = f"see {JWT} here"
     scrubbed = scrub_body(text, "text/plain")
     assert scrubbed == f"see {JWT_PLACEHOLDER} here"
