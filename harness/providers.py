@@ -20,8 +20,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from carecert.adapters.compliance import (
+    AppApprovalVerifier,
     ConsentBasis,
     ConsentRecord,
+    DeviceVerifier,
     OneTimeCodeVerifier,
     SmartCardVerifier,
     TotpVerifier,
@@ -97,8 +99,9 @@ class ProviderHarness(ABC):
 
         The default drives carecert's own verifiers with synthetic factors: a
         one-time code for SMS and email, an RFC 6238 code for TOTP, and a
-        signed challenge for a smart card. Returns a sentence for the evidence
-        report. Override it where a provider's factor works differently.
+        signed challenge for a smart card, a registered device or an app.
+        Returns a sentence for the evidence report. Override it where a
+        provider's factor works differently.
         """
         kind = self.info.mfa_kind
         if kind in (MfaKind.SMS, MfaKind.EMAIL):
@@ -112,13 +115,14 @@ class ProviderHarness(ABC):
             totp = TotpVerifier(lambda user: secret)
             verified = totp.verify(session, pyotp.TOTP(secret).now())
             how = "TOTP code (RFC 6238)"
-        elif kind is MfaKind.SMART_CARD:
-            card = ec.generate_private_key(ec.SECP256R1())
-            cards = SmartCardVerifier(lambda user: card.public_key())
-            challenge = cards.challenge(session)
-            signature = card.sign(challenge, ec.ECDSA(hashes.SHA256()))
-            verified = cards.verify(session, signature)
-            how = "smart-card signature over a fresh challenge"
+        elif kind in _POSSESSION_VERIFIERS:
+            verifier_class, holder = _POSSESSION_VERIFIERS[kind]
+            key = ec.generate_private_key(ec.SECP256R1())
+            verifier = verifier_class(lambda user: key.public_key())
+            challenge = verifier.challenge(session)
+            signature = key.sign(challenge, ec.ECDSA(hashes.SHA256()))
+            verified = verifier.verify(session, signature)
+            how = f"{holder} signature over a fresh challenge"
         else:
             raise NotImplementedError(
                 f"{self.info.id} declares MFA kind {kind}, which the default "
@@ -128,6 +132,13 @@ class ProviderHarness(ABC):
         if not verified:
             raise AssertionError(f"the synthetic {how} did not verify")
         return f"{how} verified with carecert's verifier"
+
+
+_POSSESSION_VERIFIERS: dict[MfaKind, tuple[type[SmartCardVerifier], str]] = {
+    MfaKind.SMART_CARD: (SmartCardVerifier, "smart-card"),
+    MfaKind.DEVICE: (DeviceVerifier, "registered-device"),
+    MfaKind.APP: (AppApprovalVerifier, "authenticator-app"),
+}
 
 
 def harness_for(

@@ -19,9 +19,16 @@ from carecert.adapters.compliance.mfa import (
     TotpVerifier,
     UserSession,
 )
-from carecert.adapters.compliance.smart_card import CardSigner, SmartCardVerifier
+from carecert.adapters.compliance.smart_card import (
+    AppApprovalVerifier,
+    CardSigner,
+    DeviceVerifier,
+    SmartCardVerifier,
+)
 
 __all__ = [
+    "AppApprovalVerifier",
+    "DeviceVerifier",
     "AuditRecord",
     "AuditStore",
     "Catalogue",

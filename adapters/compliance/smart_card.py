@@ -1,9 +1,12 @@
-"""Smart-card second factor: the card signs a fresh challenge.
+"""Possession factors: a smart card, a registered device or an app signs a challenge.
 
 Health professional cards (the German HBA and SMC-B, for example) prove
-possession by signing data with a key that never leaves the card. carecert
-models the card as a private key the user supplies, or a stand-in for the
-card reader, and checks the signature against the card's public key.
+possession by signing data with a key that never leaves the card. A device
+registered with the provider (an Australian PRODA device, for example) and an
+authenticator app that approves a push request prove possession the same way,
+with a key bound to the device or app. carecert models each as a private key
+the user supplies, or a stand-in for the reader or app, and checks the
+signature against the registered public key.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from carecert.adapters.compliance.mfa import UserSession
 from carecert.adapters.provider import MfaKind
 
-__all__ = ["CardSigner", "SmartCardVerifier"]
+__all__ = [
+    "AppApprovalVerifier",
+    "CardSigner",
+    "DeviceVerifier",
+    "SmartCardVerifier",
+]
 
 CardSigner = Callable[[bytes], bytes]
 """Signs a challenge with the card's key (ECDSA with SHA-256, DER-encoded)."""
@@ -28,6 +36,9 @@ CardSigner = Callable[[bytes], bytes]
 
 class SmartCardVerifier:
     """Issue random challenges and check the card's signature over them.
+
+    Subclasses change only ``kind``: the same check proves a registered
+    device or an authenticator app.
 
     ``card_key_for_user`` returns the public key registered for a user's card.
     A challenge is 32 random bytes, valid for ``ttl`` and usable once, so a
@@ -74,3 +85,15 @@ class SmartCardVerifier:
             return False
         session.mark_verified(self.kind, now)
         return True
+
+
+class DeviceVerifier(SmartCardVerifier):
+    """Device factor: a device registered with the provider signs the challenge."""
+
+    kind = MfaKind.DEVICE
+
+
+class AppApprovalVerifier(SmartCardVerifier):
+    """App factor: the user's authenticator app signs the challenge to approve it."""
+
+    kind = MfaKind.APP

@@ -1,6 +1,16 @@
 """Canonical model: provider-neutral records that every adapter maps to and from."""
 
 from carecert.adapters.models.appointment import Appointment, AppointmentStatus
+from carecert.adapters.models.billing import (
+    Claim,
+    ClaimItem,
+    ClaimOutcome,
+    ClaimResult,
+    Coverage,
+    CoverageStatus,
+    Money,
+    currency_exponent,
+)
 from carecert.adapters.models.clinical import (
     AllergyIntolerance,
     ClinicalStatus,
@@ -26,6 +36,14 @@ __all__ = [
     "AllergyIntolerance",
     "Appointment",
     "AppointmentStatus",
+    "Claim",
+    "ClaimItem",
+    "ClaimOutcome",
+    "ClaimResult",
+    "Coverage",
+    "CoverageStatus",
+    "Money",
+    "currency_exponent",
     "CanonicalModel",
     "ClinicalStatus",
     "Coding",

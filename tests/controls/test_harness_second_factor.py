@@ -6,12 +6,15 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from carecert.adapters.compliance import UserSession
 from carecert.adapters.nhs.testing import NHSHarness
 from carecert.adapters.provider import MfaKind
+from carecert.harness.providers import _POSSESSION_VERIFIERS
 
-VERIFIABLE = [MfaKind.SMS, MfaKind.EMAIL, MfaKind.TOTP, MfaKind.SMART_CARD]
+VERIFIABLE = list(MfaKind)
 
 
 @pytest.mark.parametrize("kind", VERIFIABLE, ids=[k.value for k in VERIFIABLE])
@@ -26,12 +29,27 @@ def test_declared_kind_verified(kind: MfaKind) -> None:
     assert "verified" in note
 
 
-@pytest.mark.parametrize("kind", [MfaKind.DEVICE, MfaKind.APP])
-def test_unsupported_kind_names_the_fix(kind: MfaKind) -> None:
+def test_unsupported_kind_names_the_fix() -> None:
     harness = NHSHarness()
-    harness.info = dataclasses.replace(harness.info, mfa_kind=kind)
+    # A kind outside MfaKind stands for one a future provider might declare.
+    harness.info = dataclasses.replace(harness.info, mfa_kind="PALM_VEIN")  # type: ignore[arg-type]
 
     with pytest.raises(NotImplementedError) as caught:
         harness.verify_second_factor(UserSession("clinician-1"))
 
     assert "verify_second_factor()" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", [MfaKind.SMART_CARD, MfaKind.DEVICE, MfaKind.APP])
+def test_possession_signature_by_another_key_rejected(kind: MfaKind) -> None:
+    verifier_class, _ = _POSSESSION_VERIFIERS[kind]
+    registered = ec.generate_private_key(ec.SECP256R1())
+    stolen = ec.generate_private_key(ec.SECP256R1())
+    verifier = verifier_class(lambda user: registered.public_key())
+    session = UserSession("clinician-1")
+
+    challenge = verifier.challenge(session)
+    signature = stolen.sign(challenge, ec.ECDSA(hashes.SHA256()))
+
+    assert verifier.verify(session, signature) is False
+    assert not session.has_verified(kind, max_age=timedelta(minutes=1))
