@@ -66,8 +66,6 @@ class Money(CanonicalModel):
     @model_validator(mode="after")
     def _check_minor_unit(self) -> Self:
         exponent = currency_exponent(self.currency)
-        if not self.amount.is_finite():
-            raise ValueError(f"amount {self.amount} is not a finite number")
         places = -self.amount.as_tuple().exponent  # type: ignore[operator]
         if places > exponent:
             raise ValueError(
@@ -84,8 +82,11 @@ class Money(CanonicalModel):
         elif not isinstance(amount, Decimal):
             amount = Decimal(str(amount))
         exponent = currency_exponent(currency)
+        if not amount.is_finite():
+            # Pydantic rejects NaN and infinity with a message naming the field.
+            return cls(amount=amount, currency=currency)
         places = -amount.as_tuple().exponent  # type: ignore[operator]
-        if amount.is_finite() and places > exponent:
+        if places > exponent:
             # 150.00 written as a float arrives as 150.0; trailing zeros are
             # dropped only where that loses nothing.
             normalized = amount.normalize()
@@ -177,7 +178,7 @@ class ClaimOutcome(StrEnum):
 
 
 class ClaimResult(CanonicalModel):
-    """The payer's answer to a claim."""
+    """The payer's response to a claim."""
 
     claim_id: str = Field(min_length=1, description="The payer's claim reference.")
     outcome: ClaimOutcome

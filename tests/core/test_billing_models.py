@@ -1,0 +1,95 @@
+"""Money stays exact in the currency's minor unit, and a claim has one currency."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from babel.numbers import list_currencies
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from carecert.adapters.models import (
+    Claim,
+    ClaimItem,
+    Coding,
+    Identifier,
+    Money,
+    currency_exponent,
+)
+
+CURRENCIES = sorted(list_currencies())
+
+
+@pytest.mark.parametrize(
+    ("currency", "digits"), [("EUR", 2), ("GBP", 2), ("JPY", 0), ("KWD", 3)]
+)
+def test_currency_exponent_per_code(currency: str, digits: int) -> None:
+    assert currency_exponent(currency) == digits
+
+
+@given(
+    currency=st.sampled_from(CURRENCIES),
+    minor=st.integers(min_value=-(10**12), max_value=10**12),
+)
+def test_minor_units_round_trip(currency: str, minor: int) -> None:
+    money = Money.from_minor_units(minor, currency)
+
+    assert money.minor_units() == minor
+    assert Money.of(str(money.amount), currency) == money
+
+
+@given(cents=st.integers(min_value=0, max_value=10**9))
+def test_float_through_decimal_text(cents: int) -> None:
+    text = f"{cents // 100}.{cents % 100:02d}"
+
+    money = Money.of(float(text), "EUR")
+
+    assert money.minor_units() == cents
+
+
+def test_inexact_binary_float_stays_exact() -> None:
+    # 0.1 + 0.2 is 0.30000000000000004 in binary floating point.
+    tenth = Money.of(0.1, "EUR").minor_units()
+    fifth = Money.of(0.2, "EUR").minor_units()
+
+    assert tenth + fifth == 30
+    assert Money.of(150.00, "EUR").amount == Decimal("150")
+
+
+def test_constructor_rejects_float() -> None:
+    with pytest.raises(ValidationError, match="is a float"):
+        Money(amount=150.0, currency="EUR")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"), [("1.5", "JPY"), ("1.234", "EUR"), ("0.0001", "KWD")]
+)
+def test_excess_decimal_places_rejected(amount: str, currency: str) -> None:
+    with pytest.raises(ValidationError, match=f"{currency} has"):
+        Money.of(amount, currency)
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity"])
+def test_non_finite_amount_rejected(amount: str) -> None:
+    with pytest.raises(ValidationError, match="finite number"):
+        Money.of(amount, "EUR")
+
+
+def test_unknown_currency_names_the_code() -> None:
+    with pytest.raises(ValueError, match="'EUX'"):
+        Money.of("1.00", "EUX")
+
+
+def test_claim_with_two_currencies_rejected() -> None:
+    item = ClaimItem(service=Coding(code="23"), charge=Money.of("41.40", "AUD"))
+    with pytest.raises(ValidationError, match="mixes currencies"):
+        Claim(
+            patient=Identifier(system="urn:example:patient", value="p1"),
+            provider=Identifier(system="urn:example:provider", value="d1"),
+            service_date=date(2030, 1, 7),
+            items=(item,),
+            total=Money.of("41.40", "EUR"),
+        )
