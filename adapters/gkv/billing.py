@@ -6,9 +6,19 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from carecert.adapters.gkv.kvdt import KvdtDataError, build_kvdt_case, parse_quarter
+from carecert.adapters.gkv.kbv_parties import Prescriber
+from carecert.adapters.gkv.kvdt import (
+    KvdtDataError,
+    KvdtFile,
+    KvdtPhysician,
+    KvdtPractice,
+    KvdtSoftware,
+    build_kvdt_case,
+    encode_kvdt,
+    parse_quarter,
+)
 from carecert.adapters.gkv.models import KvdtReceipt
-from carecert.adapters.gkv.xdt import encode_xdt
+from carecert.adapters.gkv.settings import PracticeSettings
 
 __all__ = ["KVDT_CONTENT_TYPE", "default_service_date", "kvdt_file", "receipt_from"]
 
@@ -31,13 +41,52 @@ def default_service_date(kvdt_data: Mapping[str, Any], today: date) -> date:
     return date(year, last_month, last_day)
 
 
-def kvdt_file(kvdt_data: Mapping[str, Any], *, kvnr: str, service_date: date) -> bytes:
-    """Build the case record and encode it as an ISO 8859-15 xDT file.
+def kvdt_file(
+    kvdt_data: Mapping[str, Any],
+    *,
+    kvnr: str,
+    service_date: date,
+    settings: PracticeSettings,
+    created: date,
+) -> bytes:
+    """Build a KVDT billing file with one case and encode it in ISO 8859-15.
 
-    Raises KvdtDataError, InvalidIdentifierError or XdtEncodeError for bad input.
+    The practice record carries the config's Betriebsnummer and, when the
+    config has ``prescriber`` and ``praxis``, the physician's LANR and name
+    and the practice's name and phone. The services name that LANR. The
+    package is addressed to the config's ``kv_bezirk``. Raises
+    KvdtDataError, InvalidIdentifierError or XdtEncodeError for bad input.
     """
-    record = build_kvdt_case(kvdt_data, kvnr=kvnr, service_date=service_date)
-    return encode_xdt([record], encoding="iso8859_15")
+    prescriber = settings.prescriber
+    lanr = prescriber.lanr if prescriber is not None else ""
+    case = build_kvdt_case(kvdt_data, kvnr=kvnr, service_date=service_date, lanr=lanr)
+    # NOTE: the case has no patient name or birth date (3101, 3102, 3103),
+    # which the KV expects from the insurance card, and adt0 has no KBV test
+    # number (0105), which only KBV-certified software has. The KV will
+    # reject the file for billing until both are supplied.
+    practice = KvdtPractice(bsnr=settings.betriebsnummer)
+    if prescriber is not None:
+        physician = KvdtPhysician(prescriber.lanr, _physician_name(prescriber))
+        practice = KvdtPractice(
+            bsnr=settings.betriebsnummer,
+            name=prescriber.practice.name,
+            physicians=(physician,),
+            phone=prescriber.practice.phone,
+        )
+    kvdt = KvdtFile(
+        created=created,
+        quarter=case.quarter,
+        practice=practice,
+        cases=(case,),
+        software=KvdtSoftware(vendor="carecert", name="carecert"),
+        recipient=settings.kv_bezirk or "",
+    )
+    return encode_kvdt(kvdt)
+
+
+def _physician_name(prescriber: Prescriber) -> str:
+    name = prescriber.name
+    return " ".join([*name.given, name.family or ""]).strip()
 
 
 def receipt_from(body: Any) -> KvdtReceipt:

@@ -184,7 +184,9 @@ class GKVInterface(HealthcareProvider):
     ) -> KvdtReceipt:
         """Submit one KVDT case (services and diagnoses) for billing.
 
-        ``patient_id`` is the KVNR. ``kvdt_data`` has ``abrechnungsquartal``,
+        The request body is a KVDT container file (con0, besa, rvsa, one
+        package from adt0 to adt9 with the case, con9). ``patient_id`` is the
+        KVNR. ``kvdt_data`` has ``abrechnungsquartal``,
         ``leistungen`` (EBM codes) and ``diagnosen`` (ICD-10-GM codes). The
         services are billed on ``service_date``, by default today or, for a
         past quarter, its last day. The request carries an Idempotency-Key,
@@ -192,8 +194,15 @@ class GKVInterface(HealthcareProvider):
         is billed once. Bad data raises KvdtDataError before anything is sent.
         """
         kvnr = validate_kvnr(patient_id)
-        day = service_date or default_service_date(kvdt_data, datetime.now(UTC).date())
-        content = kvdt_file(kvdt_data, kvnr=kvnr, service_date=day)
+        today = datetime.now(UTC).date()
+        day = service_date or default_service_date(kvdt_data, today)
+        content = kvdt_file(
+            kvdt_data,
+            kvnr=kvnr,
+            service_date=day,
+            settings=self.settings,
+            created=max(today, day),
+        )
         key = idempotency_key or new_idempotency_key()
         if not key.strip():
             raise ValueError("idempotency_key is blank. Pass None for a new key.")

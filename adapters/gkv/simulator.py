@@ -3,6 +3,9 @@
 One Starlette app serves every GKV path: ``/fhir/Coverage`` of the
 Konnektor, ``/kvdt/submissions`` of the KV billing host, and
 ``/Task/$create`` and ``/Task/{id}/$activate`` of the E-Rezept service.
+Submitted KVDT files must pass the line checks of parse_xdt and the
+container checks of kvdt_check. A broken file gets HTTP 400 with an
+OperationOutcome whose diagnostics name the line, the field and the fix.
 Submissions are de-duplicated on the Idempotency-Key header, and Tasks move
 from draft to ready on activation with the right AccessCode.
 
@@ -40,7 +43,11 @@ from carecert.adapters.gkv.erp import (
 from carecert.adapters.gkv.fhir_r4b import KbvBundleError
 from carecert.adapters.gkv.interface import IDEMPOTENCY_HEADER
 from carecert.adapters.gkv.kbv_parse import parse_kbv_bundle
-from carecert.adapters.gkv.kvdt import CASE_RECORD_TYPE
+from carecert.adapters.gkv.kvdt import (
+    CASE_RECORD_TYPES,
+    KvdtStructureError,
+    kvdt_check,
+)
 from carecert.adapters.gkv.synthetic import SyntheticInsured, synthetic_insured
 from carecert.adapters.gkv.xdt import XdtError, parse_xdt
 from carecert.adapters.identifiers.kvnr import KVNR_SYSTEM, is_valid_kvnr
@@ -137,11 +144,14 @@ async def _submit(request: Request) -> Response:
     body = await request.body()
     try:
         records = parse_xdt(body, encoding="iso8859_15")
-    except XdtError:
-        return _outcome(400, "structure", "XDT_INVALID")
-    cases = [record for record in records if record.record_type == CASE_RECORD_TYPE]
-    if not cases:
+    except XdtError as error:
+        return _outcome(400, "structure", "XDT_INVALID", str(error))
+    if not any(record.record_type in CASE_RECORD_TYPES for record in records):
         return _outcome(422, "business-rule", "NO_CASE_RECORD")
+    try:
+        kvdt_check(records, encoding="iso8859_15")
+    except KvdtStructureError as error:
+        return _outcome(400, "structure", "KVDT_STRUCTURE_INVALID", str(error))
     receipt = {
         "submissionId": f"kvdt-{len(state.submissions) + 1:06d}",
         "status": "received",
@@ -225,18 +235,18 @@ async def _activate_task(request: Request) -> Response:
     return _fhir(task)
 
 
-def _outcome(status: int, code: str, detail: str) -> Response:
-    log.info("request rejected: HTTP %d %s", status, detail)
-    outcome = {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": code,
-                "details": {"coding": [{"system": ISSUE_SYSTEM, "code": detail}]},
-            }
-        ],
+def _outcome(
+    status: int, code: str, detail: str, diagnostics: str | None = None
+) -> Response:
+    log.info("request rejected: HTTP %d %s %s", status, detail, diagnostics or "")
+    issue: dict[str, Any] = {
+        "severity": "error",
+        "code": code,
+        "details": {"coding": [{"system": ISSUE_SYSTEM, "code": detail}]},
     }
+    if diagnostics is not None:
+        issue["diagnostics"] = diagnostics
+    outcome = {"resourceType": "OperationOutcome", "issue": [issue]}
     return _fhir(outcome, status_code=status)
 
 

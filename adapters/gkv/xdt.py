@@ -14,6 +14,7 @@ no 9106 field is present.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ __all__ = [
     "XdtParseError",
     "XdtRecord",
     "encode_xdt",
+    "encoded_length",
     "parse_xdt",
 ]
 
@@ -56,11 +58,17 @@ class XdtError(CarecertError, ValueError):
 class XdtParseError(XdtError):
     """A line of xDT bytes breaks the line format."""
 
-    def __init__(self, line_number: int, offset: int, problem: str) -> None:
+    def __init__(
+        self, line_number: int, offset: int, problem: str, field_id: str | None = None
+    ) -> None:
         self.line_number = line_number
         self.offset = offset
         self.problem = problem
-        super().__init__(f"xDT line {line_number} at byte offset {offset}: {problem}")
+        self.field_id = field_id
+        where = f"xDT line {line_number} at byte offset {offset}"
+        if field_id is not None:
+            where += f", field {field_id}"
+        super().__init__(f"{where}: {problem}")
 
 
 class XdtEncodeError(XdtError):
@@ -95,9 +103,15 @@ class XdtField:
 
 @dataclass(frozen=True, slots=True)
 class XdtRecord:
-    """A record: field 8000 with the record type, then the record's fields."""
+    """A record: field 8000 with the record type, then the record's fields.
+
+    ``line_number`` is the file line (from 1) of the record's field 8000 when
+    parse_xdt built the record, and 0 for a record built in code. Equality
+    ignores it.
+    """
 
     fields: tuple[XdtField, ...]
+    line_number: int = dataclasses.field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         if not self.fields or self.fields[0].field_id != RECORD_TYPE_FIELD_ID:
@@ -126,6 +140,15 @@ class XdtRecord:
     def values(self, field_id: str) -> list[str]:
         """Return the contents of every field with ``field_id``, in order."""
         return [field.content for field in self.fields if field.field_id == field_id]
+
+    def line_of(self, index: int) -> int:
+        """Return the file line of ``fields[index]``, or 0 for a built record."""
+        return self.line_number + index if self.line_number else 0
+
+
+def encoded_length(record: XdtRecord, encoding: str = DEFAULT_ENCODING) -> int:
+    """Return the number of bytes that ``record`` takes as xDT lines."""
+    return sum(len(_encode_line(field, encoding)) for field in record.fields)
 
 
 def encode_xdt(records: Iterable[XdtRecord], *, encoding: str | None = None) -> bytes:
@@ -169,6 +192,7 @@ def parse_xdt(data: bytes, *, encoding: str | None = None) -> list[XdtRecord]:
         encoding = _declared_encoding_of_lines(raw_lines)
     records: list[XdtRecord] = []
     current: list[XdtField] = []
+    start_line = 0
     for line_number, offset, field_id, raw_content in raw_lines:
         try:
             content = raw_content.decode(encoding)
@@ -176,22 +200,27 @@ def parse_xdt(data: bytes, *, encoding: str | None = None) -> list[XdtRecord]:
             raise XdtParseError(
                 line_number,
                 offset,
-                f"byte 0x{raw_content[error.start]:02X} of field {field_id} is not "
-                f"valid {encoding}",
+                f"byte 0x{raw_content[error.start]:02X} at position {error.start} "
+                f"of the content is not valid {encoding}. Write the file in the "
+                "character set that field 9106 declares.",
+                field_id,
             ) from error
         if field_id == RECORD_TYPE_FIELD_ID:
             if current:
-                records.append(XdtRecord(tuple(current)))
+                records.append(XdtRecord(tuple(current), start_line))
             current = []
+            start_line = line_number
         elif not current:
             raise XdtParseError(
                 line_number,
                 offset,
-                f"field {field_id} comes before the first field 8000 (record type)",
+                "the field comes before the first field 8000 (record type). "
+                "Start the file with a record type line.",
+                field_id,
             )
         current.append(XdtField(field_id, content))
     if current:
-        records.append(XdtRecord(tuple(current)))
+        records.append(XdtRecord(tuple(current), start_line))
     return records
 
 
@@ -232,48 +261,72 @@ def _split_lines(data: bytes) -> list[tuple[int, int, str, bytes]]:
             raise XdtParseError(
                 line_number,
                 offset,
-                f"expected a three-digit line length, got {length_bytes!r}",
-            )
-        length = int(length_bytes)
-        if length < _OVERHEAD:
-            raise XdtParseError(
-                line_number,
-                offset,
-                f"line length {length} is less than the minimum of {_OVERHEAD} "
-                "(length, field id and CR LF)",
-            )
-        end = offset + length
-        if end > len(data):
-            raise XdtParseError(
-                line_number,
-                offset,
-                f"truncated: the line length is {length} bytes but only "
-                f"{len(data) - offset} remain",
+                f"expected a three-digit line length, got {length_bytes!r}. Start "
+                "every line with its length in bytes, CR LF included.",
             )
         id_bytes = data[offset + _LENGTH_DIGITS : offset + _LENGTH_DIGITS + _ID_DIGITS]
-        if not id_bytes.isdigit():
+        if len(id_bytes) < _ID_DIGITS or not id_bytes.isdigit():
             raise XdtParseError(
                 line_number,
                 offset,
-                f"expected a four-digit field id, got {id_bytes!r}",
+                f"expected a four-digit field id after the length, got {id_bytes!r}",
             )
-        if data[end - len(_CRLF) : end] != _CRLF:
+        field_id = id_bytes.decode("ascii")
+        length = int(length_bytes)
+        end = offset + length
+        if length < _OVERHEAD or end > len(data) or data[end - 2 : end] != _CRLF:
             raise XdtParseError(
                 line_number,
                 offset,
-                f"missing CR LF at the end of the line: bytes {end - 2} and "
-                f"{end - 1} are {data[end - 2 : end]!r}. Check the line length.",
+                _length_problem(data, offset, length),
+                field_id,
             )
         content = data[offset + _LENGTH_DIGITS + _ID_DIGITS : end - len(_CRLF)]
         if b"\r" in content or b"\n" in content:
             raise XdtParseError(
                 line_number,
                 offset,
-                "the content contains CR or LF, so the line length is wrong",
+                f"the line length {length:03d} spans a line break, so it is "
+                f"too long. {_actual_length_hint(data, offset)}",
+                field_id,
             )
-        lines.append((line_number, offset, id_bytes.decode("ascii"), content))
+        lines.append((line_number, offset, field_id, content))
         offset = end
     return lines
+
+
+def _length_problem(data: bytes, offset: int, length: int) -> str:
+    """Describe why the line at ``offset`` does not end at the byte its length gives."""
+    hint = _actual_length_hint(data, offset)
+    if length < _OVERHEAD:
+        return (
+            f"line length {length:03d} is less than the minimum of {_OVERHEAD} "
+            f"(length, field id and CR LF). {hint}"
+        )
+    end = offset + length
+    if end > len(data):
+        return (
+            f"the line length is {length} bytes but only {len(data) - offset} "
+            f"remain, so the file is truncated or the length is wrong. {hint}"
+        )
+    return (
+        f"the line length {length:03d} does not end at CR LF: bytes {end - 2} and "
+        f"{end - 1} are {data[end - 2 : end]!r}. {hint}"
+    )
+
+
+def _actual_length_hint(data: bytes, offset: int) -> str:
+    """Say how long the line at ``offset`` is, going by its line break."""
+    newline = data.find(b"\n", offset)
+    if newline < 0:
+        return "No line break follows, so end the line with CR LF."
+    if newline == offset or data[newline - 1 : newline] != b"\r":
+        return (
+            "The line ends with LF alone: end every line with CR LF and count "
+            "both bytes in the length."
+        )
+    actual = newline + 1 - offset
+    return f"The line ends after {actual} bytes, so set its length to {actual:03d}."
 
 
 def _encoding_for_code(code: str) -> str | None:

@@ -75,6 +75,7 @@ def gkv_consent() -> ConsentRegistry:
                 purpose="direct-care",
                 basis=ConsentBasis.WRITTEN,
                 granted_at=datetime(2020, 1, 1, tzinfo=UTC),
+                evidence_reference="carecert synthetic written consent",
             )
         )
     return registry

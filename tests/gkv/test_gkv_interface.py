@@ -151,17 +151,20 @@ async def test_kvdt_submission_parses_back(
     ((request, _),) = gkv_recorder.exchanges
     assert request.headers["Content-Type"] == KVDT_CONTENT_TYPE
     assert request.headers["Idempotency-Key"] == "key-1"
-    # The case fields are ASCII, which ISO 8859-15 encodes unchanged.
-    assert request.content.decode("iso8859_15").isascii()
+    # The physician's name in the practice record is ISO 8859-15, one byte
+    # per umlaut.
+    assert "Topp-Glücklich".encode("iso8859_15") in request.content
     records = parse_xdt(request.content, encoding="iso8859_15")
-    assert len(records) == 1
-    assert records[0].values(FIELD_INSURANCE_NUMBER) == [SAMPLE_KVNR]
-    assert records[0].values(FIELD_EBM_CODE) == ["03000", "03001"]
-    assert records[0].values(FIELD_ICD_CODE) == ["I10", "E11.9"]
-    assert request.content.endswith(b"\r\n")
+    types = [record.record_type for record in records]
+    assert types == ["con0", "besa", "rvsa", "adt0", "0101", "adt9", "con9"]
+    case = records[4]
+    assert case.values(FIELD_INSURANCE_NUMBER) == [SAMPLE_KVNR]
+    assert case.values(FIELD_EBM_CODE) == ["03000", "03001"]
+    assert case.values(FIELD_ICD_CODE) == ["I10", "E11.9"]
+    assert request.content.endswith(b"0138000con9\r\n")
     assert receipt.idempotency_key == "key-1"
     assert receipt.status == "received"
-    assert receipt.record_count == 1
+    assert receipt.record_count == 7
     assert receipt.byte_count == len(request.content)
     assert gkv_simulator.state.simulator.submitted_files == [request.content]
 

@@ -1,4 +1,4 @@
-"""KVDT case builder: field ids, quarter, EBM and ICD-10-GM checks."""
+"""KVDT case builder: quarter, EBM, ICD-10-GM and LANR checks."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ import pytest
 from carecert.adapters.errors import InvalidIdentifierError
 from carecert.adapters.gkv.kvdt import (
     KvdtDataError,
+    KvdtDiagnosis,
+    KvdtService,
+    KvdtServiceDay,
     build_kvdt_case,
     parse_quarter,
     validate_ebm_code,
     validate_icd10gm_code,
+    validate_lanr,
 )
-from carecert.adapters.gkv.xdt import encode_xdt, parse_xdt
 
 GUIDE_DATA: dict[str, Any] = {
     "abrechnungsquartal": "1/2025",
@@ -30,33 +33,38 @@ def build(data: dict[str, Any] | None = None, **overrides: Any) -> Any:
     return build_kvdt_case(GUIDE_DATA if data is None else data, **arguments)
 
 
-def test_guide_example_fields() -> None:
-    record = build()
-    pairs = [(field.field_id, field.content) for field in record.fields]
-    assert pairs == [
-        ("8000", "0101"),
-        ("3119", "K220635158"),
-        ("4101", "12025"),
-        ("5000", "20250203"),
-        ("5001", "03000"),
-        ("5001", "03001"),
-        ("6001", "I10"),
-        ("6003", "G"),
-        ("6001", "E11.9"),
-        ("6003", "G"),
-    ]
-
-
-def test_guide_example_encodes() -> None:
-    record = build()
-    data = encode_xdt([record])
-    assert data.startswith(b"01380000101\r\n0193119K220635158\r\n")
-    assert parse_xdt(data) == [record]
+def test_guide_example_case() -> None:
+    case = build(lanr="838382202")
+    assert case.kvnr == "K220635158"
+    assert case.quarter == (1, 2025)
+    assert case.service_days == (
+        KvdtServiceDay(
+            date(2025, 2, 3),
+            (KvdtService("03000", "838382202"), KvdtService("03001", "838382202")),
+        ),
+    )
+    assert case.diagnoses == (KvdtDiagnosis("I10", "G"), KvdtDiagnosis("E11.9", "G"))
 
 
 def test_diagnosis_certainty_written() -> None:
-    record = build(diagnosis_certainty="V")
-    assert record.values("6003") == ["V", "V"]
+    case = build(diagnosis_certainty="V")
+    assert [diagnosis.certainty for diagnosis in case.diagnoses] == ["V", "V"]
+
+
+def test_bad_lanr_check_digit_rejected() -> None:
+    with pytest.raises(KvdtDataError, match="check digit"):
+        build(lanr="838382302")
+
+
+@pytest.mark.parametrize("lanr", ["838382202", "123456640", "123456641"])
+def test_lanr_accepted(lanr: str) -> None:
+    assert validate_lanr(lanr) == lanr
+
+
+@pytest.mark.parametrize("lanr", ["83838220", "8383822020", "83838220x"])
+def test_lanr_format_rejected(lanr: str) -> None:
+    with pytest.raises(KvdtDataError, match="nine digits"):
+        validate_lanr(lanr)
 
 
 def test_unknown_certainty_rejected() -> None:

@@ -1,14 +1,22 @@
-"""The KBV KVDT test billing file: parse every line and write it back unchanged."""
+"""The KBV KVDT test billing file: parse, check and write it back unchanged."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from carecert.adapters.gkv.kvdt import CASE_RECORD_TYPE
-from carecert.adapters.gkv.xdt import encode_xdt, parse_xdt
+from carecert.adapters.gkv.kvdt import (
+    CASE_RECORD_TYPE,
+    KvdtStructureError,
+    kvdt_check,
+    parse_kvdt,
+    validate_lanr,
+    with_record_length,
+)
+from carecert.adapters.gkv.xdt import XdtParseError, encode_xdt, parse_xdt
 from carecert.adapters.identifiers import is_valid_kvnr
 
 from ..realdata import require_real
@@ -64,3 +72,63 @@ def test_real_insurance_numbers_are_placeholders(kvdt_bytes: bytes) -> None:
     ]
     assert len(numbers) > 0
     assert not any(is_valid_kvnr(number) for number in numbers)
+
+
+def test_real_file_passes_structure_check(kvdt_bytes: bytes) -> None:
+    records = parse_xdt(kvdt_bytes)
+    kvdt_check(records)
+    assert records[-2].record_type == "adt9"
+    assert records[0].values("9132") == ["1"]
+
+
+def test_real_file_parsed_to_model(kvdt_bytes: bytes) -> None:
+    kvdt = parse_kvdt(kvdt_bytes)
+    assert kvdt.created == date(2026, 1, 30)
+    assert kvdt.quarter == (1, 2026)
+    assert kvdt.practice.bsnr == "136926300"
+    assert [p.lanr for p in kvdt.practice.physicians] == ["123456640", "123456641"]
+    assert kvdt.practice.city == "Darmstadt"
+    assert kvdt.recipient == "39"
+    assert kvdt.version == "ADT0126.01"
+    assert len(kvdt.cases) == 26
+    assert sum(case.record_type == CASE_RECORD_TYPE for case in kvdt.cases) == 16
+    codes = [
+        service.code
+        for case in kvdt.cases
+        for day in case.service_days
+        for service in day.services
+    ]
+    assert len(codes) == 112
+    assert codes[:2] == ["01100", "88999"]
+    certainties = {d.certainty for case in kvdt.cases for d in case.diagnoses}
+    assert certainties == {"A", "G", "V"}
+    assert "19810900" in {case.birth_date for case in kvdt.cases}
+
+
+def test_real_lanrs_pass_check_digit(kvdt_bytes: bytes) -> None:
+    kvdt = parse_kvdt(kvdt_bytes)
+    for physician in kvdt.practice.physicians:
+        assert validate_lanr(physician.lanr) == physician.lanr
+
+
+def test_real_file_with_record_lengths(kvdt_bytes: bytes) -> None:
+    records = [with_record_length(record) for record in parse_xdt(kvdt_bytes)]
+    data = encode_xdt(records)
+    kvdt_check(parse_xdt(data))
+    assert len(data) == len(kvdt_bytes) + 14 * len(records)
+
+
+def test_real_file_without_con9_named(kvdt_bytes: bytes) -> None:
+    truncated = kvdt_bytes[: -len(b"0138000con9\r\n")]
+    with pytest.raises(KvdtStructureError) as caught:
+        kvdt_check(parse_xdt(truncated))
+    assert caught.value.line_number == 1302
+    assert "con9" in str(caught.value)
+
+
+def test_real_file_bad_line_length_named(kvdt_bytes: bytes) -> None:
+    broken = kvdt_bytes.replace(b"0146001G30.1\r\n", b"0156001G30.1\r\n", 1)
+    with pytest.raises(XdtParseError) as caught:
+        parse_xdt(broken)
+    assert caught.value.field_id == "6001"
+    assert "set its length to 014" in str(caught.value)

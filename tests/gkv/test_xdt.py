@@ -12,6 +12,7 @@ from carecert.adapters.gkv.xdt import (
     XdtParseError,
     XdtRecord,
     encode_xdt,
+    encoded_length,
     parse_xdt,
 )
 
@@ -169,29 +170,44 @@ GOOD = b"0138000con0\r\n0143101Kasse\r\n"
 
 
 @pytest.mark.parametrize(
-    ("data", "line_number", "offset", "problem"),
+    ("data", "line_number", "offset", "field_id", "problem"),
     [
-        (GOOD + b"0x38000con9\r\n", 3, 27, "three-digit line length"),
-        (GOOD + b"01", 3, 27, "three-digit line length"),
-        (GOOD + b"0088000\r\n", 3, 27, "less than the minimum of 9"),
-        (GOOD + b"0138000con", 3, 27, "truncated"),
-        (GOOD + b"013800Acon9\r\n", 3, 27, "four-digit field id"),
-        (GOOD + b"0138000con9\n\n", 3, 27, "missing CR LF"),
-        (GOOD + b"0128000con9\r\n", 3, 27, "missing CR LF"),
-        (b"0138000con0\n0143101Kasse\r\n", 1, 0, "missing CR LF"),
-        (b"0143101Kasse\r\n", 1, 0, "before the first field 8000"),
-        (b"0138000c\r\n0\r\n", 1, 0, "contains CR or LF"),
+        (GOOD + b"0x38000con9\r\n", 3, 27, None, "three-digit line length"),
+        (GOOD + b"01", 3, 27, None, "three-digit line length"),
+        (GOOD + b"0088000\r\n", 3, 27, "8000", "less than the minimum of 9"),
+        (GOOD + b"0138000con", 3, 27, "8000", "file is truncated"),
+        (GOOD + b"013800Acon9\r\n", 3, 27, None, "four-digit field id"),
+        (GOOD + b"0138000con9\n\n", 3, 27, "8000", "ends with LF alone"),
+        (GOOD + b"0128000con9\r\n", 3, 27, "8000", "set its length to 013"),
+        (GOOD + b"0148000con9\r\n", 3, 27, "8000", "set its length to 013"),
+        (b"0138000con0\n0143101Kasse\r\n", 1, 0, "8000", "ends with LF alone"),
+        (b"0143101Kasse\r\n", 1, 0, "3101", "before the first field 8000"),
+        (b"0138000c\r\n0\r\n", 1, 0, "8000", "set its length to 010"),
     ],
 )
 def test_parse_error_names_line(
-    data: bytes, line_number: int, offset: int, problem: str
+    data: bytes, line_number: int, offset: int, field_id: str | None, problem: str
 ) -> None:
     with pytest.raises(XdtParseError) as caught:
         parse_xdt(data)
     assert caught.value.line_number == line_number
     assert caught.value.offset == offset
+    assert caught.value.field_id == field_id
     assert problem in str(caught.value)
     assert f"line {line_number} at byte offset {offset}" in str(caught.value)
+
+
+def test_parsed_records_carry_line_numbers() -> None:
+    data = b"0138000con0\r\n01091064\r\n01380000101\r\n0143101Kasse\r\n"
+    con0, case = parse_xdt(data)
+    assert con0.line_number == 1
+    assert case.line_number == 3
+    assert case.line_of(1) == 4
+
+
+def test_encoded_length_matches_bytes() -> None:
+    record = XdtRecord.of("0101", ("3101", "Müller"), ("6006", "5 €"))
+    assert encoded_length(record) == len(encode_xdt([record]))
 
 
 def test_empty_input_has_no_records() -> None:
