@@ -29,11 +29,19 @@ from carecert.adapters.registry import ProviderRegistration, ProviderRegistry
 
 # isort: split
 # Provider adapters come last because they import the modules above.
+from carecert.adapters.axa import AXAProvider
+from carecert.adapters.cvs import CVSInterface
 from carecert.adapters.gkv import GKVInterface
+from carecert.adapters.kaiser import KaiserInterface
+from carecert.adapters.medicare_au import MedicareAustraliaProvider
 from carecert.adapters.nhs import NHSInterface
 from carecert.adapters.sas import SASInterface
 
 __all__ = [
+    "AXAProvider",
+    "CVSInterface",
+    "KaiserInterface",
+    "MedicareAustraliaProvider",
     "AuthMethod",
     "AuthenticationError",
     "CarecertError",

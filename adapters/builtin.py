@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from carecert.adapters.axa import AXAProvider
+from carecert.adapters.cvs import CVSInterface
 from carecert.adapters.gkv import GKVInterface
+from carecert.adapters.kaiser import KaiserInterface
+from carecert.adapters.medicare_au import MedicareAustraliaProvider
 from carecert.adapters.nhs import NHSInterface
 from carecert.adapters.registry import ProviderRegistry
 from carecert.adapters.sas import SASInterface
@@ -14,6 +18,10 @@ BUILTIN_PROVIDERS = {
     "nhs": NHSInterface,
     "gkv": GKVInterface,
     "sas": SASInterface,
+    "axa": AXAProvider,
+    "medicare-au": MedicareAustraliaProvider,
+    "cvs": CVSInterface,
+    "kaiser": KaiserInterface,
 }
 
 

@@ -6,6 +6,8 @@ module chooses the method and keeps the secret out of ``repr()``.
 
 from __future__ import annotations
 
+from urllib.parse import quote_plus
+
 from authlib.oauth2.auth import ClientAuth
 
 from carecert.adapters.auth.jwt_assertion import (
@@ -40,9 +42,16 @@ class TokenEndpointAuth:
     def client_secret_basic(
         cls, provider_id: str, client_id: str, client_secret: str
     ) -> TokenEndpointAuth:
-        """Send the client id and secret in an HTTP Basic ``Authorization`` header."""
+        """Send the client id and secret in an HTTP Basic ``Authorization`` header.
+
+        RFC 6749 section 2.3.1 form-urlencodes both before base64, which
+        authlib 1.9 does not do, so a secret with ``:`` or ``%`` in it would
+        reach the server altered.
+        """
         _require_secret(provider_id, client_secret)
-        auth = ClientAuth(client_id, client_secret, "client_secret_basic")
+        auth = ClientAuth(
+            quote_plus(client_id), quote_plus(client_secret), "client_secret_basic"
+        )
         return cls("client_secret_basic", auth)
 
     @classmethod

@@ -15,9 +15,12 @@ from carecert.adapters.models.clinical import (
     AllergyIntolerance,
     ClinicalStatus,
     Condition,
+    Immunization,
+    MedicationRequest,
     MedicationStatement,
     PatientRecord,
     RecordType,
+    ResourceReference,
 )
 from carecert.adapters.models.common import (
     Address,
@@ -28,9 +31,20 @@ from carecert.adapters.models.common import (
     Identifier,
 )
 from carecert.adapters.models.patient import AdministrativeGender, Patient
+from carecert.adapters.models.pharmacy import (
+    NCPDP_FILL_STATUS,
+    FillStatus,
+    PrescriptionStatus,
+)
 from carecert.adapters.models.prescription import Prescription, Quantity
 
 __all__ = [
+    "FillStatus",
+    "Immunization",
+    "MedicationRequest",
+    "NCPDP_FILL_STATUS",
+    "PrescriptionStatus",
+    "ResourceReference",
     "Address",
     "AdministrativeGender",
     "AllergyIntolerance",

@@ -11,7 +11,7 @@ a float through its shortest decimal text, so ``150.1`` becomes
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Self
 
@@ -77,10 +77,15 @@ class Money(CanonicalModel):
     @classmethod
     def of(cls, amount: Decimal | int | float | str, currency: str) -> Money:
         """Build Money from any number; a float goes through ``repr`` text."""
+        if isinstance(amount, bool):
+            raise ValueError(f"amount {amount!r} is a bool, not a number")
         if isinstance(amount, float):
             amount = Decimal(repr(amount))
         elif not isinstance(amount, Decimal):
-            amount = Decimal(str(amount))
+            try:
+                amount = Decimal(str(amount))
+            except InvalidOperation:
+                raise ValueError(f"amount {amount!r} is not a decimal number") from None
         exponent = currency_exponent(currency)
         if not amount.is_finite():
             # Pydantic rejects NaN and infinity with a message naming the field.
@@ -98,12 +103,18 @@ class Money(CanonicalModel):
     def from_minor_units(cls, minor: int, currency: str) -> Money:
         """Build Money from an integer count of minor units (cents, pence)."""
         exponent = currency_exponent(currency)
-        return cls(amount=Decimal(minor).scaleb(-exponent), currency=currency)
+        # scaleb() rounds to the context precision (28 digits), so the
+        # exponent is set on the exact digit tuple instead.
+        sign, digits, _ = Decimal(minor).as_tuple()
+        return cls(amount=Decimal((sign, digits, -exponent)), currency=currency)
 
     def minor_units(self) -> int:
         """Return the amount as an integer count of minor units."""
         exponent = currency_exponent(self.currency)
-        return int(self.amount.scaleb(exponent))
+        sign, digits, places = self.amount.as_tuple()
+        magnitude = int("".join(map(str, digits)) or "0")
+        value = magnitude * 10 ** (places + exponent)  # type: ignore[operator]
+        return -value if sign else value
 
 
 class CoverageStatus(StrEnum):

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote_plus
 
 import uvicorn
 from joserfc import jwt
@@ -172,8 +172,8 @@ def _client_problem(
     client_id, _, secret = decoded.partition(":")
     # RFC 6749 section 2.3.1: both parts are form-urlencoded before base64.
     if not (
-        secrets.compare_digest(unquote(client_id), state.client_id)
-        and secrets.compare_digest(unquote(secret), state.client_secret)
+        secrets.compare_digest(unquote_plus(client_id), state.client_id)
+        and secrets.compare_digest(unquote_plus(secret), state.client_secret)
     ):
         return "unknown client or wrong secret"
     return None

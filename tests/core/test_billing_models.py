@@ -93,3 +93,9 @@ def test_claim_with_two_currencies_rejected() -> None:
             items=(item,),
             total=Money.of("41.40", "EUR"),
         )
+
+
+@pytest.mark.parametrize("amount", [True, "abc", "1,50"])
+def test_non_number_amount_rejected(amount: object) -> None:
+    with pytest.raises(ValueError, match="amount"):
+        Money.of(amount, "EUR")  # type: ignore[arg-type]

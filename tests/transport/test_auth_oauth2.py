@@ -7,7 +7,7 @@ import base64
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 import httpx
 import pytest
@@ -224,6 +224,30 @@ async def test_public_client_sends_only_client_id(
 def test_empty_client_secret_rejected(secret: Any) -> None:
     with pytest.raises(ConfigurationError, match="client_secret is missing"):
         TokenEndpointAuth.client_secret_basic("acme", CLIENT_ID, secret)
+
+
+@pytest.mark.asyncio
+async def test_basic_credentials_form_urlencoded(
+    server: TokenServer, client: httpx.AsyncClient
+) -> None:
+    # RFC 6749 section 2.3.1: both parts are form-urlencoded before base64,
+    # so a ":" in the client id cannot split it from the secret.
+    source = OAuth2TokenSource(
+        provider_id="acme",
+        token_url=TOKEN_URL,
+        client_auth=TokenEndpointAuth.client_secret_basic(
+            "acme", "client:1", "p%ss word+/é"
+        ),
+    )
+
+    await source.access_token(client)
+
+    sent = server.token_requests[0]["authorization"]
+    decoded = base64.b64decode(sent.removeprefix("Basic ")).decode()
+    assert decoded == "client%3A1:p%25ss+word%2B%2F%C3%A9"
+    user, secret = decoded.split(":")
+    assert unquote_plus(user) == "client:1"
+    assert unquote_plus(secret) == "p%ss word+/é"
 
 
 # Caching and refresh
