@@ -14,7 +14,7 @@ import pytest
 
 from carecert.adapters.compliance import ConsentRegistry
 from carecert.adapters.errors import ProviderError
-from carecert.adapters.tls import spki_pin_sha256
+from carecert.adapters.tls import TLS_VERSIONS, spki_pin_sha256
 from carecert.harness.controls.encryption import (
     check_certificate_rejection,
     check_pin_rejection,
@@ -59,6 +59,20 @@ def _adapter_for(provider_factory, harness, server, tmp_path, **overrides):
     )
 
 
+async def _check_tls_1_2_refused(
+    provider_id, control, floor, harness, provider_factory, tmp_path
+):
+    """Check that an adapter whose floor is above TLS 1.2 refuses a TLS 1.2 server."""
+    with serve_tls(ca=tls_authority(), max_version=ssl.TLSVersion.TLSv1_2) as server:
+        probed = probe_tls_version(server)
+        provider = _adapter_for(provider_factory, harness, server, tmp_path)
+        error = await error_of(harness.read_patient(provider, harness.sample_patient))
+
+    assert probed == "TLSv1.2", "the probe must have negotiated TLS 1.2"
+    findings = check_tls_floor_rejection(provider_id, probed, error, floor)
+    assert not findings, control_failure(control, findings)
+
+
 def _recording_handler(received):
     def handle(request: HTTPRequest) -> HTTPResponse:
         received.append(request)
@@ -73,12 +87,14 @@ async def test_adapter_refuses_tls_below_1_2(
     provider_id,
     legacy,
     carecert_control,
+    carecert_rules,
     provider_factory,
     provider_harness,
     tmp_path,
     evidence,
 ):
     harness = provider_harness(provider_id)
+    floor, rule = carecert_rules.tls_floor(harness.info)
     ca = tls_authority()
     try:
         server_context = serve_legacy_tls(ca=ca, version=LEGACY_VERSIONS[legacy])
@@ -94,9 +110,10 @@ async def test_adapter_refuses_tls_below_1_2(
         server_context.__exit__(None, None, None)
 
     assert probed != "", "the permissive probe must have negotiated a legacy version"
-    findings = check_tls_floor_rejection(provider_id, probed, error)
+    findings = check_tls_floor_rejection(provider_id, probed, error, floor)
     assert not findings, control_failure(carecert_control, findings)
     reason = describe_tls_failure(error)
+    evidence.decide(rule)
     evidence.note(
         f"{_test_server(server)} offered only {probed}; the {provider_id} adapter "
         f"refused it: {reason}"
@@ -105,9 +122,16 @@ async def test_adapter_refuses_tls_below_1_2(
 
 @pytest.mark.control(check="tls-floor")
 async def test_adapter_negotiates_tls_1_2_or_later(
-    provider_id, provider_factory, provider_harness, tmp_path, evidence
+    provider_id,
+    carecert_control,
+    carecert_rules,
+    provider_factory,
+    provider_harness,
+    tmp_path,
+    evidence,
 ):
     harness = provider_harness(provider_id)
+    floor, rule = carecert_rules.tls_floor(harness.info)
     with serve_tls(ca=tls_authority()) as server:
         provider = _adapter_for(provider_factory, harness, server, tmp_path)
         with pytest.raises(ProviderError):
@@ -119,7 +143,16 @@ async def test_adapter_negotiates_tls_1_2_or_later(
         tested = _test_server(server)
 
     assert versions, f"{provider_id} completed no TLS handshake with a trusted server"
-    assert all(v in ("TLSv1.2", "TLSv1.3") for v in versions), versions
+    allowed = [v for v in TLS_VERSIONS if TLS_VERSIONS[v] >= TLS_VERSIONS[floor]]
+    assert all(v in allowed for v in versions), (
+        f"negotiated {versions}; the floor is {rule}"
+    )
+    evidence.decide(rule)
+    if floor != "TLSv1.2":
+        await _check_tls_1_2_refused(
+            provider_id, carecert_control, floor, harness, provider_factory, tmp_path
+        )
+        evidence.note(f"a server offering only TLSv1.2 was refused ({rule})")
     evidence.note(
         f"the {provider_id} adapter negotiated {', '.join(sorted(set(versions)))} "
         f"with {tested}"

@@ -9,6 +9,7 @@ import pytest
 
 from carecert.adapters.compliance import AuditStore, ConsentRegistry
 from carecert.adapters.errors import ConsentRequiredError, RetentionViolationError
+from carecert.harness.controls.consent import check_consent_audited, rejection_case
 from carecert.harness.controls.findings import control_failure
 from carecert.harness.controls.retention import (
     check_accesses_audited,
@@ -39,6 +40,7 @@ async def test_every_patient_data_access_is_audited(
     provider_id,
     carecert_state,
     carecert_control,
+    carecert_rules,
     provider_factory,
     provider_harness,
     provider_cassette,
@@ -51,10 +53,18 @@ async def test_every_patient_data_access_is_audited(
         tmp_path / "audit.sqlite3",
         retention_years=_retention_by_region(carecert_state),
     )
+    # Where every consent model presumes consent (implied, opt-out), the
+    # accesses run without a record, so the audit must show the presumption.
+    policy, _rule = carecert_rules.consent_policy()
+    presumed = policy.strictest().model in ("implied", "opt-out")
+    registry = (
+        ConsentRegistry()
+        if presumed
+        else ConsentRegistry([harness.consent_for(patient)])
+    )
+    decision = policy.decide(registry, patient, "direct-care")
     provider = provider_factory(
-        provider_id,
-        audit_store=store,
-        consent_registry=ConsentRegistry([harness.consent_for(patient)]),
+        provider_id, audit_store=store, consent_registry=registry
     )
 
     with provider_cassette(provider_id, "audited_access"):
@@ -62,7 +72,9 @@ async def test_every_patient_data_access_is_audited(
 
     records = store.records(provider=provider_id)
     findings = check_accesses_audited(provider_id, operations, patient.value, records)
+    findings += check_consent_audited(provider_id, records, decision)
     assert not findings, control_failure(carecert_control, findings)
+    evidence.note(f"consent of each access as audited: {decision.audit_detail()}")
     counts = Counter((r.operation, r.outcome) for r in records)
     found = ", ".join(
         f"{operation} {outcome} x{count}"
@@ -76,7 +88,12 @@ async def test_every_patient_data_access_is_audited(
 
 @pytest.mark.control(check="audit-every-access")
 async def test_refused_access_is_audited(
-    provider_id, carecert_state, provider_factory, provider_harness, tmp_path
+    provider_id,
+    carecert_state,
+    carecert_rules,
+    provider_factory,
+    provider_harness,
+    tmp_path,
 ):
     harness = provider_harness(provider_id)
     patient = harness.sample_patient
@@ -84,8 +101,16 @@ async def test_refused_access_is_audited(
         tmp_path / "audit.sqlite3",
         retention_years=_retention_by_region(carecert_state),
     )
+    # A withdrawn consent is rejected under every consent model, including
+    # the implied and opt-out ones that allow an access without a record.
+    policy, _rule = carecert_rules.consent_policy()
+    rejected = rejection_case("withdrawn", policy, harness.consent_for(patient))
+    assert not isinstance(rejected, str), rejected
     provider = provider_factory(
-        provider_id, audit_store=store, transport=RecordingTransport()
+        provider_id,
+        audit_store=store,
+        consent_registry=rejected.registry,
+        transport=RecordingTransport(),
     )
 
     with pytest.raises(ConsentRequiredError):

@@ -13,6 +13,11 @@ from carecert.adapters.compliance.consent import (
     ConsentRecord,
     ConsentRegistry,
 )
+from carecert.adapters.compliance.consent_policy import (
+    ConsentDecision,
+    ConsentPolicy,
+    RegionConsentModel,
+)
 from carecert.adapters.compliance.guard import ComplianceGuard
 from carecert.adapters.compliance.mfa import (
     OneTimeCodeVerifier,
@@ -35,12 +40,15 @@ __all__ = [
     "CatalogueError",
     "ComplianceGuard",
     "ConsentBasis",
+    "ConsentDecision",
+    "ConsentPolicy",
     "ConsentRecord",
     "ConsentRegistry",
     "Control",
     "OneTimeCodeVerifier",
     "CardSigner",
     "Region",
+    "RegionConsentModel",
     "SmartCardVerifier",
     "TotpVerifier",
     "UserSession",

@@ -15,10 +15,12 @@ from typing import Any
 import yaml
 
 from carecert.adapters.errors import ConfigurationError
+from carecert.adapters.tls import TLS_VERSIONS
 
 __all__ = [
     "CATALOGUE_SCHEMA_VERSION",
     "CHECKS",
+    "DEFAULT_TLS_MIN_VERSION",
     "Catalogue",
     "CatalogueError",
     "Control",
@@ -41,8 +43,17 @@ CONTROL_FAMILIES = frozenset(
     }
 )
 CONSENT_MODELS = frozenset(
-    {"explicit", "granular", "written", "implied", "opt-out", "opt-in"}
+    {
+        "explicit",
+        "granular",
+        "written",
+        "implied",
+        "opt-out",
+        "opt-in",
+        "explicit-or-legal-basis",
+    }
 )
+DEFAULT_TLS_MIN_VERSION = "TLSv1.2"
 SEVERITIES = frozenset({"low", "medium", "high", "critical"})
 CHECKS = frozenset(
     {
@@ -84,6 +95,10 @@ class Region:
     audit_retention_years: int
     consent: str
     parent: str | None = None
+    consent_implied_purposes: frozenset[str] | None = None
+    """Purposes for which the implied model allows access without a record;
+    None means every purpose."""
+    tls_min_version: str = DEFAULT_TLS_MIN_VERSION
 
     def allows_jurisdiction(self, jurisdiction: str) -> bool:
         """Tell whether data for this region may go to ``jurisdiction``."""
@@ -300,6 +315,25 @@ def _region(path: Path, lines: _LineIndex, code: str, entry: Any) -> Region:
     parent = entry.get("parent")
     if parent is not None and (not isinstance(parent, str) or parent == code):
         raise fail("parent", f"must be the code of another region, got {parent!r}")
+    implied_purposes = entry.get("consent_implied_purposes")
+    if implied_purposes is not None:
+        if entry["consent"] != "implied":
+            raise fail(
+                "consent_implied_purposes",
+                f"applies only to the implied consent model, not {entry['consent']!r}",
+            )
+        if not _is_string_list(implied_purposes) or not implied_purposes:
+            raise fail(
+                "consent_implied_purposes",
+                f"must be a non-empty list of purposes, got {implied_purposes!r}",
+            )
+    tls_min_version = entry.get("tls_min_version", DEFAULT_TLS_MIN_VERSION)
+    if not isinstance(tls_min_version, str) or tls_min_version not in TLS_VERSIONS:
+        raise fail(
+            "tls_min_version",
+            f"{tls_min_version!r} is not a TLS version carecert enforces; use one "
+            f"of {', '.join(TLS_VERSIONS)} (versions below TLS 1.2 are refused)",
+        )
     return Region(
         code=code,
         name=str(entry["name"]),
@@ -309,6 +343,10 @@ def _region(path: Path, lines: _LineIndex, code: str, entry: Any) -> Region:
         audit_retention_years=years,
         consent=entry["consent"],
         parent=parent,
+        consent_implied_purposes=(
+            frozenset(implied_purposes) if implied_purposes is not None else None
+        ),
+        tls_min_version=tls_min_version,
     )
 
 

@@ -10,7 +10,12 @@ from enum import StrEnum
 from carecert.adapters.errors import ConsentRequiredError
 from carecert.adapters.models import Identifier
 
-__all__ = ["ConsentBasis", "ConsentRecord", "ConsentRegistry"]
+__all__ = [
+    "DEFAULT_ACCEPTED_BASES",
+    "ConsentBasis",
+    "ConsentRecord",
+    "ConsentRegistry",
+]
 
 
 class ConsentBasis(StrEnum):
@@ -20,6 +25,12 @@ class ConsentBasis(StrEnum):
     WRITTEN = "written"
     IMPLIED = "implied"
     OPT_OUT = "opt-out"
+    LEGAL_BASIS = "legal-basis"
+    """Processing rests on a statutory basis other than consent, such as LGPD
+    Art. 11, II; the record's ``evidence_reference`` names that basis."""
+
+
+DEFAULT_ACCEPTED_BASES = frozenset({ConsentBasis.EXPLICIT, ConsentBasis.WRITTEN})
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,9 @@ class ConsentRecord:
     expires_at: datetime | None = None
     withdrawn_at: datetime | None = None
     evidence_reference: str | None = None
+    bundled_with: tuple[str, ...] = ()
+    """Other purposes the patient consented to in the same undivided request.
+    A granular consent model rejects such a record."""
 
     def __post_init__(self) -> None:
         for name in ("granted_at", "expires_at", "withdrawn_at"):
@@ -54,26 +68,64 @@ class ConsentRecord:
 class ConsentRegistry:
     """Consent records, looked up by patient identifier and purpose.
 
-    ``accepted_bases`` is what the caller's region allows; UK and EU law need
-    explicit consent for health data, so that is the default.
+    ``accepted_bases`` is what ``check`` accepts; UK and EU law need explicit
+    consent for health data, so that is the default. ComplianceGuard applies
+    the consent model of the provider's regions instead (see consent_policy),
+    and narrows it to ``accepted_bases`` only where the caller passed them.
     """
 
     def __init__(
         self,
         records: list[ConsentRecord] | None = None,
         *,
-        accepted_bases: frozenset[ConsentBasis] = frozenset(
-            {ConsentBasis.EXPLICIT, ConsentBasis.WRITTEN}
-        ),
+        accepted_bases: frozenset[ConsentBasis] | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._records: list[ConsentRecord] = list(records or [])
-        self.accepted_bases = accepted_bases
+        self.restricts_bases = accepted_bases is not None
+        """True if the caller chose ``accepted_bases`` rather than the default."""
+        self.accepted_bases = (
+            accepted_bases if accepted_bases is not None else DEFAULT_ACCEPTED_BASES
+        )
 
     def grant(self, record: ConsentRecord) -> None:
         """Add a consent record."""
         with self._lock:
             self._records.append(record)
+
+    def records_for(self, patient: Identifier) -> list[ConsentRecord]:
+        """Return every record of ``patient``, withdrawn and expired ones included."""
+        with self._lock:
+            return [r for r in self._records if r.patient == patient]
+
+    def record_opt_out(
+        self,
+        patient: Identifier,
+        purpose: str,
+        at: datetime | None = None,
+        *,
+        evidence_reference: str | None = None,
+    ) -> ConsentRecord:
+        """Record that ``patient`` opted out of ``purpose`` and return the record.
+
+        Under an opt-out model consent is presumed until the patient opts
+        out, so the opt-out is stored as an opt-out consent withdrawn at the
+        moment it was recorded. Active records for the purpose are withdrawn
+        too.
+        """
+        at = _aware(at, "record_opt_out")
+        record = ConsentRecord(
+            patient=patient,
+            purpose=purpose,
+            basis=ConsentBasis.OPT_OUT,
+            granted_at=at,
+            withdrawn_at=at,
+            evidence_reference=evidence_reference,
+        )
+        self.withdraw(patient, purpose, at)
+        with self._lock:
+            self._records.append(record)
+        return record
 
     def withdraw(
         self, patient: Identifier, purpose: str, at: datetime | None = None

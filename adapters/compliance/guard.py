@@ -13,6 +13,11 @@ from typing import Any
 from carecert.adapters.compliance.audit import AuditStore
 from carecert.adapters.compliance.catalogue import load_catalogue
 from carecert.adapters.compliance.consent import ConsentBasis, ConsentRegistry
+from carecert.adapters.compliance.consent_policy import (
+    BASES_BY_MODEL,
+    ConsentDecision,
+    ConsentPolicy,
+)
 from carecert.adapters.compliance.mfa import UserSession
 from carecert.adapters.errors import (
     ComplianceError,
@@ -35,30 +40,31 @@ ACCESS_MODES = ("application-restricted", "user-restricted")
 DEFAULT_AUDIT_PATH = Path(".carecert") / "audit.sqlite3"
 SECOND_FACTOR_MAX_AGE = timedelta(hours=12)
 
-_BASES_BY_MODEL = {
-    "explicit": {ConsentBasis.EXPLICIT, ConsentBasis.WRITTEN},
-    "granular": {ConsentBasis.EXPLICIT, ConsentBasis.WRITTEN},
-    "opt-in": {ConsentBasis.EXPLICIT, ConsentBasis.WRITTEN},
-    "written": {ConsentBasis.WRITTEN},
-    "implied": set(ConsentBasis),
-    "opt-out": set(ConsentBasis),
-}
-
 
 def accepted_bases_for(regions: tuple[str, ...]) -> frozenset[ConsentBasis]:
-    """Return the consent bases every one of ``regions`` accepts (the strictest set)."""
+    """Return the consent bases every one of ``regions`` accepts (the strictest set).
+
+    These are the bases of a recorded consent. Whether an access needs a
+    record at all is the region's consent model, which ConsentPolicy applies.
+    """
     catalogue = load_catalogue()
     accepted = set(ConsentBasis)
     for code in regions:
-        accepted &= _BASES_BY_MODEL[catalogue.region(code).consent]
+        accepted &= BASES_BY_MODEL[catalogue.region(code).consent]
     return frozenset(accepted)
 
 
 class ComplianceGuard:
     """Consent, second-factor and audit checks for one provider instance.
 
+    Consent follows the catalogue's consent model for every region in
+    ``info.regions`` and their parent regions (``consent_policy``): where a
+    model needs a record, nothing is sent until one is recorded. Where it
+    presumes consent (implied, opt-out) the access goes ahead without a record
+    and the audit record says so.
+
     Config keys: ``consent_registry`` (a ConsentRegistry; an empty one by
-    default, so nothing is sent until consent is recorded), ``audit_store`` (an
+    default), ``audit_store`` (an
     AuditStore or a SQLite path; ``$CARECERT_AUDIT_DB`` or
     ``.carecert/audit.sqlite3`` by default) and ``access_mode``. The key
     ``audit_key`` (32 bytes or their base64 text) makes the store that this
@@ -82,6 +88,7 @@ class ComplianceGuard:
                 f"got {type(registry).__name__}."
             )
         self.consent = registry
+        self.consent_policy = ConsentPolicy.for_regions(info.regions)
         configured_store = config.get("audit_store")
         # A store the caller passed in is theirs to close; one opened here is ours.
         self._owns_audit = not isinstance(configured_store, AuditStore)
@@ -99,11 +106,14 @@ class ComplianceGuard:
         purpose: str,
         operation: str,
         session: UserSession | None = None,
-    ) -> None:
-        """Raise unless this access may go ahead; a refusal is audited as denied."""
+    ) -> ConsentDecision:
+        """Return the consent the access goes ahead on, or raise.
+
+        A refusal is audited as denied before it is raised.
+        """
         try:
             self._require_second_factor(session, operation)
-            self.consent.check(patient, purpose)
+            return self.consent_policy.decide(self.consent, patient, purpose)
         except ComplianceError as exc:
             self.record_access(
                 patient=patient,
@@ -129,9 +139,10 @@ class ComplianceGuard:
 
         A refusal raises before the block runs and is audited as denied by
         check_access. Any exception from the block, cancellation included, is
-        audited as failure with its type name and raised again.
+        audited as failure with its type name and raised again. A success
+        record's detail names the consent basis and the rule that admitted it.
         """
-        self.check_access(
+        decision = self.check_access(
             patient=patient, purpose=purpose, operation=operation, session=session
         )
         try:
@@ -152,6 +163,7 @@ class ComplianceGuard:
             operation=operation,
             outcome="success",
             session=session,
+            detail=decision.audit_detail(),
         )
 
     def record_access(

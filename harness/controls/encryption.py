@@ -19,13 +19,14 @@ __all__ = [
 
 
 def check_tls_floor_rejection(
-    subject: str, offered: str, error: BaseException | None
+    subject: str, offered: str, error: BaseException | None, floor: str = "TLSv1.2"
 ) -> list[Finding]:
     """Check that a client rejected a server offering only ``offered``.
 
-    ``offered`` is a version below TLS 1.2, e.g. "TLSv1".
+    ``offered`` is a version below ``floor``, e.g. "TLSv1"; ``floor`` is the
+    minimum the catalogue and the provider set, e.g. "TLSv1.2".
     """
-    required = f"the {offered} handshake rejected, because TLS 1.2 is the minimum"
+    required = f"the {offered} handshake rejected, because {floor} is the minimum"
     if error is None:
         return [Finding(subject, f"a completed request over {offered}", required)]
     reason = describe_tls_failure(error)

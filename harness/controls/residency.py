@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from carecert.adapters.compliance.catalogue import Region
 from carecert.adapters.provider import ProviderInfo
@@ -16,17 +20,130 @@ __all__ = [
     "ResidencyFinding",
     "check_residency",
     "hosts_in_cassettes",
+    "hosts_in_config",
+    "hosts_in_live_traffic",
+    "is_loopback",
+    "loopback_stand_ins",
     "residency_basis",
 ]
 
 
 @dataclass(frozen=True)
 class HostUse:
-    """A host seen in a cassette, and where: file and exchange index."""
+    """A host seen in traffic or config, and where.
+
+    Cassette uses give the file and exchange index. Live-run and config uses
+    give ``label`` instead, with ``cassette`` None.
+    """
 
     host: str
-    cassette: Path
+    cassette: Path | None
     index: int
+    label: str | None = None
+
+    def where(self) -> str:
+        """Describe where the host was seen, for findings and evidence."""
+        if self.label is not None:
+            return self.label
+        name = self.cassette.name if self.cassette is not None else "traffic"
+        return f"{name} exchange {self.index}"
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether ``host`` is a loopback name or address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def loopback_stand_ins(
+    declared_hosts: Iterable[str], base_url: str
+) -> dict[str, tuple[str, ...]]:
+    """Map the loopback ``base_url`` to the declared hosts it replaces.
+
+    ProviderHarness.point_at sends all of an adapter's traffic to one base
+    URL, so a loopback server then replaces every declared host at once. The
+    mapping therefore cannot tell which declared host one request was meant for.
+    """
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if not is_loopback(host):
+        return {}
+    return {_address(host, parts.port, parts.scheme): tuple(declared_hosts)}
+
+
+def hosts_in_live_traffic(
+    requests: Sequence[httpx.Request],
+    stand_ins: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[HostUse]:
+    """Return the host of every request sent in this run.
+
+    A loopback host listed in ``stand_ins`` (``host:port`` keys, from
+    loopback_stand_ins) is mapped back to the declared hosts it replaces, and
+    the use's label states that. An unlisted loopback host is returned
+    as it is, so the residency check reports it as undeclared.
+    """
+    stand_ins = stand_ins or {}
+    uses: list[HostUse] = []
+    for index, request in enumerate(requests):
+        host = request.url.host
+        address = _address(host, request.url.port, request.url.scheme)
+        where = f"live run request {index} ({request.method} {request.url.path})"
+        if is_loopback(host) and address in stand_ins:
+            for declared in stand_ins[address]:
+                label = f"{where} to {address}, a loopback stand-in for {declared}"
+                uses.append(HostUse(declared, None, index, label))
+        else:
+            uses.append(HostUse(host, None, index, where))
+    return uses
+
+
+def hosts_in_config(
+    config: Mapping[str, Any],
+    stand_ins: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[HostUse]:
+    """Return the host of every http(s) URL in an adapter config, nested included.
+
+    Loopback hosts are mapped back as hosts_in_live_traffic does.
+    """
+    stand_ins = stand_ins or {}
+    uses: list[HostUse] = []
+    for key, url in _config_urls(config, ""):
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        address = _address(host, parts.port, parts.scheme)
+        where = f"config key {key}"
+        if is_loopback(host) and address in stand_ins:
+            for declared in stand_ins[address]:
+                label = f"{where} ({address}, a loopback stand-in for {declared})"
+                uses.append(HostUse(declared, None, 0, label))
+        else:
+            uses.append(HostUse(host, None, 0, where))
+    return uses
+
+
+def _address(host: str, port: int | None, scheme: str) -> str:
+    default = 80 if scheme == "http" else 443
+    return f"{host}:{port if port is not None else default}"
+
+
+def _config_urls(value: Any, key: str) -> list[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        found: list[tuple[str, str]] = []
+        for name, item in value.items():
+            found += _config_urls(item, f"{key}.{name}" if key else str(name))
+        return found
+    if isinstance(value, list | tuple):
+        found = []
+        for index, item in enumerate(value):
+            found += _config_urls(item, f"{key}[{index}]")
+        return found
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return [(key, value)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -77,7 +194,7 @@ def check_residency(
             )
     for use in uses:
         jurisdiction = info.host_jurisdiction(use.host)
-        where = f"{use.cassette.name} exchange {use.index}"
+        where = use.where()
         if jurisdiction is None:
             declared_hosts = ", ".join(h.host for h in info.hosts)
             findings.append(

@@ -3,7 +3,7 @@
 A provider in several regions must meet each region's law. Where the
 control's region and the provider's own regions set different parameters, the
 stricter one applies: the longer retention period, the intersection of the
-residency lists and the intersection of the accepted consent bases. Each
+residency lists, the stricter consent model and the higher TLS floor. Each
 method also returns the rule that decided, for ``evidence.decide(...)``.
 """
 
@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from carecert.adapters.compliance.catalogue import Catalogue, Control, Region
 from carecert.adapters.compliance.consent import ConsentBasis
+from carecert.adapters.compliance.consent_policy import (
+    ConsentPolicy,
+    RegionConsentModel,
+)
 from carecert.adapters.compliance.guard import accepted_bases_for
+from carecert.adapters.provider import ProviderInfo
+from carecert.adapters.tls import TLS_VERSIONS
 
 __all__ = ["ControlRules", "rules_for"]
 
@@ -25,6 +31,7 @@ _BASES_STRONGEST_FIRST = (
     ConsentBasis.EXPLICIT,
     ConsentBasis.IMPLIED,
     ConsentBasis.OPT_OUT,
+    ConsentBasis.LEGAL_BASIS,
 )
 
 
@@ -107,6 +114,38 @@ class ControlRules:
         else:
             rule = f"intersection of consent models ({models}) accepts: {bases_text}"
         return accepted, rule
+
+    def consent_policy(self) -> tuple[ConsentPolicy, str]:
+        """Return the consent policy of these regions and the model that decides."""
+        policy = ConsentPolicy(
+            tuple(
+                RegionConsentModel(r.code, r.consent, r.consent_implied_purposes)
+                for r in self.regions
+            )
+        )
+        return policy, f"{policy.describe()} decides"
+
+    def tls_floor(self, info: ProviderInfo) -> tuple[str, str]:
+        """Return the lowest TLS version allowed and the rule that set it.
+
+        The floor is the highest of the regions' catalogue ``tls_min_version``
+        and the provider's own ``ProviderInfo.tls_min_version``.
+        """
+        sources = [(r.tls_min_version, f"{r.code} catalogue") for r in self.regions]
+        sources.append((info.tls_min_version, f"{info.id} ProviderInfo"))
+        for version, source in sources:
+            if version not in TLS_VERSIONS:
+                raise ValueError(
+                    f"{source} tls_min_version {version!r} is not one of "
+                    f"{', '.join(TLS_VERSIONS)}"
+                )
+        floor = max((v for v, _source in sources), key=TLS_VERSIONS.__getitem__)
+        deciding = [source for version, source in sources if version == floor]
+        lower = [f"{source} {v}" for v, source in sources if v != floor]
+        rule = f"{floor} from {', '.join(deciding)}"
+        if lower:
+            rule += f" (higher than {', '.join(lower)})"
+        return floor, rule
 
     def rejected_basis(self) -> ConsentBasis | None:
         """Return the strongest consent basis the regions reject, if any."""

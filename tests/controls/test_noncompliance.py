@@ -102,17 +102,18 @@ def nhs_provider(
 
 
 class _ConsentNotChecked(ConsentRegistry):
-    """A non-compliant registry that approves every access, with or without consent."""
+    """A non-compliant registry that invents an explicit consent for any lookup."""
 
-    def check(
-        self, patient: Identifier, purpose: str, at: datetime | None = None
-    ) -> ConsentRecord:
-        return ConsentRecord(
-            patient=patient,
-            purpose=purpose,
-            basis=ConsentBasis.EXPLICIT,
-            granted_at=datetime.now(UTC) - timedelta(days=1),
-        )
+    def records_for(self, patient: Identifier) -> list[ConsentRecord]:
+        return [
+            ConsentRecord(
+                patient=patient,
+                purpose=purpose,
+                basis=ConsentBasis.EXPLICIT,
+                granted_at=datetime.now(UTC) - timedelta(days=1),
+            )
+            for purpose in ("direct-care", "research")
+        ]
 
 
 def test_residency_undeclared_us_host() -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from carecert.adapters.compliance import load_catalogue
 from carecert.adapters.compliance.consent import ConsentBasis
+from carecert.adapters.provider import AuthMethod, ProviderInfo, ProviderType
 from carecert.harness.controls.rules import rules_for
 
 CATALOGUE = load_catalogue()
@@ -92,3 +97,80 @@ def test_parent_region_retention_applies_to_member() -> None:
     assert rules.codes == ("ES", "EU")
     assert years == 6
     assert decided_by == "EU 6 years (stricter than ES 5 years)"
+
+
+def test_tls_floor_from_catalogue() -> None:
+    rules = rules_for(CATALOGUE, CATALOGUE.control("UK-ENC-01"), ("UK",))
+
+    floor, rule = rules.tls_floor(_info("TLSv1.2"))
+
+    assert floor == "TLSv1.2"
+    assert rule == "TLSv1.2 from UK catalogue, tls-test ProviderInfo"
+
+
+def test_tls_floor_raised_by_provider() -> None:
+    rules = rules_for(CATALOGUE, CATALOGUE.control("ES-ENC-01"), ("ES",))
+
+    floor, rule = rules.tls_floor(_info("TLSv1.3"))
+
+    assert floor == "TLSv1.3"
+    assert rule == (
+        "TLSv1.3 from tls-test ProviderInfo "
+        "(higher than ES catalogue TLSv1.2, EU catalogue TLSv1.2)"
+    )
+
+
+def test_tls_floor_raised_by_region() -> None:
+    catalogue = dataclasses.replace(
+        CATALOGUE,
+        regions={
+            **CATALOGUE.regions,
+            "DE": dataclasses.replace(
+                CATALOGUE.regions["DE"], tls_min_version="TLSv1.3"
+            ),
+        },
+    )
+    rules = rules_for(catalogue, catalogue.control("EU-ENC-01"), ("DE",))
+
+    floor, rule = rules.tls_floor(_info("TLSv1.2"))
+
+    assert floor == "TLSv1.3"
+    assert rule.startswith("TLSv1.3 from DE catalogue (higher than EU catalogue")
+
+
+def test_tls_floor_invalid_provider_version() -> None:
+    rules = rules_for(CATALOGUE, CATALOGUE.control("UK-ENC-01"), ("UK",))
+
+    with pytest.raises(
+        ValueError, match="tls-test ProviderInfo tls_min_version 'TLSv1.1'"
+    ):
+        rules.tls_floor(_info("TLSv1.1"))
+
+
+def test_consent_policy_stricter_model() -> None:
+    rules = rules_for(CATALOGUE, CATALOGUE.control("US-CON-01"), ("US", "AU"))
+
+    policy, rule = rules.consent_policy()
+
+    assert policy.strictest().region == "US"
+    assert rule == (
+        "US implied consent (only for direct-care, treatment) "
+        "(stricter than AU opt-out consent) decides"
+    )
+
+
+def _info(tls_min_version: str) -> ProviderInfo:
+    return ProviderInfo(
+        id="tls-test",
+        name="TLS test provider",
+        type=ProviderType.MOCK,
+        country="GB",
+        regions=("UK",),
+        compliance=(),
+        primary_auth=AuthMethod.API_KEY,
+        secondary_auth=None,
+        mfa_required=False,
+        mfa_kind=None,
+        hosts=(),
+        tls_min_version=tls_min_version,
+    )

@@ -135,6 +135,57 @@ def test_string_path_accepted(tmp_path: Path) -> None:
     assert catalogue.path == path
 
 
+def test_tls_floor_defaults_to_1_2(tmp_path: Path) -> None:
+    catalogue = load_catalogue(write(tmp_path, VALID))
+
+    assert catalogue.region("UK").tls_min_version == "TLSv1.2"
+
+
+def test_tls_floor_1_3_read(tmp_path: Path) -> None:
+    text = replace_once(
+        VALID,
+        "    consent: explicit\n",
+        "    consent: explicit\n    tls_min_version: TLSv1.3\n",
+    )
+
+    catalogue = load_catalogue(write(tmp_path, text))
+
+    assert catalogue.region("UK").tls_min_version == "TLSv1.3"
+
+
+def test_shipped_tls_floor_everywhere() -> None:
+    catalogue = load_catalogue()
+
+    floors = {code: r.tls_min_version for code, r in catalogue.regions.items()}
+
+    assert set(floors.values()) == {"TLSv1.2"}, floors
+
+
+def test_shipped_consent_models() -> None:
+    catalogue = load_catalogue()
+
+    models = {code: r.consent for code, r in catalogue.regions.items()}
+
+    assert models == {
+        "UK": "explicit",
+        "EU": "granular",
+        "DE": "written",
+        "ES": "explicit",
+        "FR": "granular",
+        "IT": "granular",
+        "US": "implied",
+        "AU": "opt-out",
+        "CA": "implied",
+        "JP": "opt-in",
+        "BR": "explicit-or-legal-basis",
+    }
+    assert catalogue.region("US").consent_implied_purposes == {
+        "direct-care",
+        "treatment",
+    }
+    assert catalogue.region("CA").consent_implied_purposes is None
+
+
 def test_unknown_region_lookup() -> None:
     with pytest.raises(ConfigurationError) as caught:
         load_catalogue().region("MARS")
@@ -287,6 +338,54 @@ MALFORMED = [
         "regions.UK.parent",
         "parent: UK",
         "must be the code of another region, got 'UK'",
+    ),
+    (
+        "tls-version-too-low",
+        "    consent: explicit\n",
+        "    consent: explicit\n    tls_min_version: TLSv1.1\n",
+        "regions.UK.tls_min_version",
+        "tls_min_version: TLSv1.1",
+        "'TLSv1.1' is not a TLS version carecert enforces",
+    ),
+    (
+        "tls-version-number",
+        "    consent: explicit\n",
+        "    consent: explicit\n    tls_min_version: 1.3\n",
+        "regions.UK.tls_min_version",
+        "tls_min_version: 1.3",
+        "use one of TLSv1.2, TLSv1.3",
+    ),
+    (
+        "tls-version-list",
+        "    consent: explicit\n",
+        "    consent: explicit\n    tls_min_version: [TLSv1.3]\n",
+        "regions.UK.tls_min_version",
+        "tls_min_version: [TLSv1.3]",
+        "['TLSv1.3'] is not a TLS version",
+    ),
+    (
+        "unknown-consent-model",
+        "    consent: explicit\n",
+        "    consent: presumed\n",
+        "regions.UK.consent",
+        "consent: presumed",
+        "'presumed' is not one of",
+    ),
+    (
+        "implied-purposes-wrong-model",
+        "    consent: explicit\n",
+        "    consent: explicit\n    consent_implied_purposes: [treatment]\n",
+        "regions.UK.consent_implied_purposes",
+        "consent_implied_purposes",
+        "applies only to the implied consent model, not 'explicit'",
+    ),
+    (
+        "implied-purposes-empty",
+        "    consent: explicit\n",
+        "    consent: implied\n    consent_implied_purposes: []\n",
+        "regions.UK.consent_implied_purposes",
+        "consent_implied_purposes",
+        "must be a non-empty list of purposes, got []",
     ),
     (
         "unknown-severity",

@@ -247,7 +247,8 @@ def test_audited_block_success(audit: AuditStore, consent: ConsentRegistry) -> N
     records = audit.records()
     assert len(records) == 1
     assert records[0].outcome == "success"
-    assert records[0].detail is None
+    assert records[0].detail is not None
+    assert records[0].detail.startswith("consent basis explicit (record granted")
     assert records[0].operation == "patient.read"
 
 

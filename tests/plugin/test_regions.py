@@ -81,7 +81,16 @@ def test_parent_region_runs_member_providers(suite_tree):
     assert "ameli (AmeliTemplate) defines no carecert_harness()" in ameli[0]["message"]
 
 
+WITHOUT_AU_PROVIDER_CONFTEST = """
+def pytest_carecert_register_providers(registry):
+    registry.unregister("medicare-au")
+"""
+
+
 def test_region_without_provider_not_applicable(suite_tree):
+    # Every shipped region has a provider, so the AU one is removed here.
+    suite_tree.pytester.makeconftest(WITHOUT_AU_PROVIDER_CONFTEST)
+
     result = suite_tree.run("suites", "--region=AU", "--evidence-dir=evidence", "-rs")
     output = suite_tree.output(result)
 
