@@ -53,6 +53,10 @@ class ProviderHarness(ABC):
     user_token_note: str | None = None
     """Explanation, added to the MFA control's evidence, of why user-restricted
     requests carry another token, where they do."""
+    consent_basis: ConsentBasis = ConsentBasis.EXPLICIT
+    """Legal basis of the consent that consent_for returns."""
+    consent_evidence_reference: str = "carecert synthetic consent"
+    """Evidence reference of the consent that consent_for returns."""
 
     @abstractmethod
     def config(self, keys: HarnessKeys) -> dict[str, Any]:
@@ -85,13 +89,13 @@ class ProviderHarness(ABC):
     def consent_for(
         self, patient: Identifier, purpose: str = "direct-care"
     ) -> ConsentRecord:
-        """Return an explicit consent for ``patient`` that is in force now."""
+        """Return a consent for ``patient``, on ``consent_basis``, in force now."""
         return ConsentRecord(
             patient=patient,
             purpose=purpose,
-            basis=ConsentBasis.EXPLICIT,
+            basis=self.consent_basis,
             granted_at=datetime.now(UTC) - timedelta(days=1),
-            evidence_reference="carecert synthetic consent",
+            evidence_reference=self.consent_evidence_reference,
         )
 
     def verify_second_factor(self, session: UserSession) -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -33,24 +31,18 @@ from carecert.adapters.axa.mapping import (
     coverage_from_wire,
 )
 from carecert.adapters.axa.responses import map_body, parse_json, raise_for_status
-from carecert.adapters.compliance import ComplianceGuard, UserSession
+from carecert.adapters.client import HttpProvider
+from carecert.adapters.compliance import UserSession
 from carecert.adapters.errors import ConfigurationError, InvalidResponseError
-from carecert.adapters.http_errors import transport_error
 from carecert.adapters.models import ClaimResult, Coverage, Identifier
 from carecert.adapters.provider import (
     AuthMethod,
-    HealthcareProvider,
     MfaKind,
     ProviderHost,
     ProviderInfo,
     ProviderType,
 )
-from carecert.adapters.resilience.idempotency import (
-    is_replay_safe,
-    new_idempotency_key,
-)
-from carecert.adapters.resilience.retry import Retrier
-from carecert.adapters.transport import build_async_client
+from carecert.adapters.resilience.idempotency import new_idempotency_key
 
 if TYPE_CHECKING:
     from carecert.harness.providers import ProviderHarness
@@ -69,7 +61,7 @@ _T = TypeVar("_T")
 _EMEA = REGIONS[DEFAULT_REGION]
 
 
-class AXAProvider(HealthcareProvider):
+class AXAProvider(HttpProvider):
     """AXA Healthcare, a global private insurer, through its partner API (v3).
 
     Config keys:
@@ -124,6 +116,8 @@ class AXAProvider(HealthcareProvider):
         openapi="openapi.yaml",
         package="carecert.adapters.axa",
     )
+    media_type = JSON
+    idempotency_header = IDEMPOTENCY_HEADER
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -143,10 +137,7 @@ class AXAProvider(HealthcareProvider):
             partner_code=self.partner_code,
             audience=self.endpoints.api_base,
         )
-        self.guard = ComplianceGuard(self.info, config)
-        # Built now so that a bad TLS, timeout or transport setting fails here.
-        self._client: httpx.AsyncClient | None = None
-        self._http()
+        self._open()
 
     @classmethod
     def carecert_harness(cls) -> ProviderHarness:
@@ -155,17 +146,6 @@ class AXAProvider(HealthcareProvider):
         from carecert.adapters.axa.testing import AXAHarness
 
         return AXAHarness()
-
-    async def initialize(self) -> None:
-        """Build the HTTP client again if aclose() closed it."""
-        self._http()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client. A later call builds a new one."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-        self.guard.close()
 
     async def verify_coverage(
         self,
@@ -294,53 +274,17 @@ class AXAProvider(HealthcareProvider):
 
     # Requests
 
-    async def _send(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        request_headers = {"Accept": JSON, **(headers or {})}
-        content = None
-        if body is not None:
-            request_headers["Content-Type"] = JSON
-            content = json.dumps(body, ensure_ascii=False).encode()
+    def _build_auth(self, client: httpx.AsyncClient) -> ApiKeyJwtAuth:
+        # One auth for every client, because it signs each request itself.
+        return self._auth
 
-        async def attempt() -> httpx.Response:
-            client = self._http()
-            return await client.request(
-                method,
-                url,
-                params=params,
-                headers=request_headers,
-                content=content,
-                auth=self._auth,
-            )
-
-        retrier = Retrier.from_config(self.info.id, self.config)
-        response = await retrier.send(
-            operation,
-            attempt,
-            replay_safe=is_replay_safe(method, request_headers, IDEMPOTENCY_HEADER),
-            raise_for_response=partial(raise_for_status, self.info.id, operation),
-            error_for_transport=partial(transport_error, self.info.id, operation),
-        )
+    def _raise_for_status(self, operation: str, response: httpx.Response) -> None:
         raise_for_status(self.info.id, operation, response)
-        return response
 
     def _map(
         self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
     ) -> _T:
         return map_body(self.info.id, operation, what, mapper, body)
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = build_async_client(self.info, self.config)
-        return self._client
 
     def _check_declared_host(self) -> None:
         # Without api_base the host comes from the region table, and traffic

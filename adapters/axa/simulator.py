@@ -51,7 +51,12 @@ from carecert.adapters.axa.mapping import (
 from carecert.adapters.axa.responses import IDEMPOTENCY_CONFLICT, PROBLEM_JSON
 from carecert.adapters.axa.synthetic import SyntheticPolicy, synthetic_policies
 from carecert.adapters.errors import InvalidIdentifierError
-from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
+from carecert.adapters.mock.assertions import import_rsa_key, jti_problem
+from carecert.adapters.mock.faults import FaultInjector
+from carecert.adapters.mock.idempotency import idempotency_key
+from carecert.adapters.mock.oauth import bearer_token
+from carecert.adapters.mock.responses import json_response
+from carecert.adapters.mock.simulator_app import build_simulator_app
 from carecert.adapters.models import (
     Claim,
     ClaimOutcome,
@@ -69,8 +74,6 @@ log = logging.getLogger("carecert.axa.simulator")
 
 CLOCK_SKEW = 30
 """Seconds by which a JWT's iat may lie in the simulator's future."""
-
-JSON = "application/json"
 
 
 @dataclass
@@ -108,14 +111,11 @@ def create_app(
     ``policies`` defaults to synthetic_policies(). ``faults`` wraps every
     route in FaultMiddleware with that injector.
     """
-    key = (
-        public_key if isinstance(public_key, RSAKey) else RSAKey.import_key(public_key)
-    )
     state = SimulatorState(
         policies=dict(synthetic_policies() if policies is None else policies),
         api_key=api_key,
         partner_code=partner_code,
-        public_key=key,
+        public_key=import_rsa_key(public_key),
         key_id=key_id,
         clock=clock,
     )
@@ -123,11 +123,7 @@ def create_app(
         Route(f"{API_PATH}/policies/{{policy}}/coverage", _coverage, methods=["GET"]),
         Route(f"{API_PATH}/policies/{{policy}}/claims", _claim, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.simulator = state
-    if faults is not None:
-        app.add_middleware(FaultMiddleware, injector=faults)
-    return app
+    return build_simulator_app(routes, state, faults)
 
 
 # Authentication
@@ -138,8 +134,8 @@ def _auth_problem(state: SimulatorState, request: Request) -> str | None:
         request.headers.get(API_KEY_HEADER, "").encode(), state.api_key.encode()
     ):
         return "the API key is missing or unknown"
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Bearer" or not token:
+    token = bearer_token(request)
+    if not token:
         return "send the partner JWT as Authorization: Bearer"
     try:
         decoded = jwt.decode(token, state.public_key, [JWT_ALGORITHM])
@@ -166,12 +162,7 @@ def _auth_problem(state: SimulatorState, request: Request) -> str | None:
     if not _is_number(exp) or not now < exp or exp - iat > MAX_ASSERTION_LIFETIME:
         return "exp is missing, past, or more than five minutes after iat"
 
-    jti = claims.get("jti")
-    state.used_jtis = {j: e for j, e in state.used_jtis.items() if e > now}
-    if not isinstance(jti, str) or not jti or jti in state.used_jtis:
-        return "jti is missing or was used before"
-    state.used_jtis[jti] = float(exp)
-    return None
+    return jti_problem(state.used_jtis, claims.get("jti"), exp, now)
 
 
 def _is_number(value: Any) -> TypeGuard[int | float]:
@@ -231,8 +222,8 @@ async def _claim(request: Request) -> Response:
     rejection = _authenticate(state, request)
     if rejection is not None:
         return rejection
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
+    key = idempotency_key(request, IDEMPOTENCY_HEADER)
+    if key is None:
         return _problem(400, "IDEMPOTENCY_KEY_MISSING", "send an Idempotency-Key")
     state.claim_requests += 1
 
@@ -328,16 +319,11 @@ def _authenticate(state: SimulatorState, request: Request) -> Response | None:
 def _problem(status: int, code: str, title: str) -> Response:
     log.info("request rejected: HTTP %d %s (%s)", status, code, title)
     body = {"type": "about:blank", "title": title, "status": status, "code": code}
-    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_JSON)
+    return json_response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
 def _json(
     body: Mapping[str, Any], *, status_code: int = 200, replayed: bool = False
 ) -> Response:
     headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return Response(
-        json.dumps(body, ensure_ascii=False),
-        status_code=status_code,
-        headers=headers,
-        media_type=JSON,
-    )
+    return json_response(body, status_code=status_code, headers=headers)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -14,7 +12,8 @@ from pydantic import ValidationError
 
 from carecert.adapters.appointment_times import check_appointment_times
 from carecert.adapters.auth import OAuth2BearerAuth
-from carecert.adapters.compliance import ComplianceGuard, UserSession
+from carecert.adapters.client import HttpProvider
+from carecert.adapters.compliance import UserSession
 from carecert.adapters.cvs.auth import (
     API_KEY_HEADER,
     BEARER_CHECK,
@@ -47,24 +46,17 @@ from carecert.adapters.errors import (
     ResourceNotFoundError,
 )
 from carecert.adapters.fhir.elements import MappingError
-from carecert.adapters.http_errors import transport_error
 from carecert.adapters.identifiers import is_valid_npi
 from carecert.adapters.models import Appointment, Coding, Identifier, Patient
 from carecert.adapters.models.pharmacy import PrescriptionStatus
 from carecert.adapters.provider import (
     AuthMethod,
-    HealthcareProvider,
     MfaKind,
     ProviderHost,
     ProviderInfo,
     ProviderType,
 )
-from carecert.adapters.resilience.idempotency import (
-    is_replay_safe,
-    new_idempotency_key,
-)
-from carecert.adapters.resilience.retry import Retrier
-from carecert.adapters.transport import build_async_client
+from carecert.adapters.resilience.idempotency import new_idempotency_key
 
 if TYPE_CHECKING:
     from carecert.harness.providers import ProviderHarness
@@ -81,7 +73,7 @@ JSON = "application/json"
 _T = TypeVar("_T")
 
 
-class CVSInterface(HealthcareProvider):
+class CVSInterface(HttpProvider):
     """CVS Health retail pharmacies (United States) through a JSON REST API.
 
     Config keys:
@@ -115,6 +107,8 @@ class CVSInterface(HealthcareProvider):
         openapi="openapi.yaml",
         package="carecert.adapters.cvs",
     )
+    media_type = JSON
+    idempotency_header = IDEMPOTENCY_HEADER
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -132,11 +126,7 @@ class CVSInterface(HealthcareProvider):
         )
         api_key = self._setting("api_key", "CVS_API_KEY", required=False)
         self._api_key = checked_api_key(self.info, api_key or client_id)
-        self.guard = ComplianceGuard(self.info, config)
-        # Built now so that a bad TLS, timeout or transport setting fails here.
-        self._client: httpx.AsyncClient | None = None
-        self._auth: OAuth2BearerAuth | None = None
-        self._http()
+        self._open()
 
     @classmethod
     def carecert_harness(cls) -> ProviderHarness:
@@ -145,18 +135,6 @@ class CVSInterface(HealthcareProvider):
         from carecert.adapters.cvs.testing import CVSHarness
 
         return CVSHarness()
-
-    async def initialize(self) -> None:
-        """Build the HTTP client again if aclose() closed it."""
-        self._http()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client. A later call builds a new one."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-            self._auth = None
-        self.guard.close()
 
     async def check_prescription(
         self,
@@ -326,42 +304,14 @@ class CVSInterface(HealthcareProvider):
 
     # Requests
 
-    async def _send(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        *,
-        body: Mapping[str, Any],
-        headers: Mapping[str, str] | None = None,
-        replay_safe: bool | None = None,
-    ) -> httpx.Response:
-        request_headers = {
-            "Accept": JSON,
-            "Content-Type": JSON,
-            API_KEY_HEADER: self._api_key,
-            **(headers or {}),
-        }
-        content = json.dumps(body, ensure_ascii=False).encode()
+    def _build_auth(self, client: httpx.AsyncClient) -> OAuth2BearerAuth:
+        return OAuth2BearerAuth(self.tokens, client, check=BEARER_CHECK)
 
-        async def attempt() -> httpx.Response:
-            client = self._http()
-            return await client.request(
-                method, url, headers=request_headers, content=content, auth=self._auth
-            )
+    def _default_headers(self) -> dict[str, str]:
+        return {API_KEY_HEADER: self._api_key}
 
-        if replay_safe is None:
-            replay_safe = is_replay_safe(method, request_headers, IDEMPOTENCY_HEADER)
-        retrier = Retrier.from_config(self.info.id, self.config)
-        response = await retrier.send(
-            operation,
-            attempt,
-            replay_safe=replay_safe,
-            raise_for_response=partial(raise_for_status, self.info.id, operation),
-            error_for_transport=partial(transport_error, self.info.id, operation),
-        )
+    def _raise_for_status(self, operation: str, response: httpx.Response) -> None:
         raise_for_status(self.info.id, operation, response)
-        return response
 
     def _map(
         self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
@@ -384,12 +334,6 @@ class CVSInterface(HealthcareProvider):
             f"the {what} does not map to the canonical model ({problem}). "
             "Check that api_base points at the CVS API.",
         )
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = build_async_client(self.info, self.config)
-            self._auth = OAuth2BearerAuth(self.tokens, self._client, check=BEARER_CHECK)
-        return self._client
 
 
 def _booking_mismatch(

@@ -10,20 +10,16 @@ Idempotency-Key header.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -50,9 +46,19 @@ from carecert.adapters.cvs.synthetic import (
     SyntheticPatient,
     synthetic_patients,
 )
-from carecert.adapters.endpoints import LOOPBACK_HOSTS
 from carecert.adapters.fhir.elements import MappingError
-from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
+from carecert.adapters.mock.faults import FaultInjector
+from carecert.adapters.mock.idempotency import idempotency_key
+from carecert.adapters.mock.oauth import (
+    BearerRejection,
+    basic_client_problem,
+    check_scoped_bearer,
+    issue_scoped_token,
+    oauth_error,
+    read_form,
+)
+from carecert.adapters.mock.server import serve_on_loopback
+from carecert.adapters.mock.simulator_app import build_simulator_app
 from carecert.adapters.models import Appointment, AppointmentStatus, Identifier, Patient
 
 __all__ = ["SimulatorState", "create_app", "run_server"]
@@ -117,11 +123,7 @@ def create_app(
         Route(API_PATH + PRESCRIPTION_LOOKUP_PATH, _lookup, methods=["POST"]),
         Route(API_PATH + APPOINTMENTS_PATH, _book, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.simulator = state
-    if faults is not None:
-        app.add_middleware(FaultMiddleware, injector=faults)
-    return app
+    return build_simulator_app(routes, state, faults)
 
 
 # Token endpoint
@@ -130,51 +132,24 @@ def create_app(
 async def _token(request: Request) -> Response:
     state: SimulatorState = request.app.state.simulator
     state.token_requests += 1
-    body = (await request.body()).decode(errors="replace")
-    form = {name: values[0] for name, values in parse_qs(body).items()}
+    form = await read_form(request)
     if form.get("grant_type") != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "use client_credentials")
-    problem = _client_problem(state, request)
+    problem = basic_client_problem(request, state.client_id, state.client_secret)
     if problem is not None:
         return _oauth_error(401, "invalid_client", problem)
-    requested = frozenset(form.get("scope", "").split())
-    if not requested or not requested <= set(SCOPES):
-        return _oauth_error(400, "invalid_scope", f"request some of {SCOPES}")
-    token = secrets.token_urlsafe(24)
-    state.tokens[token] = (state.clock() + state.token_lifetime, requested)
-    return JSONResponse(
-        {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": state.token_lifetime,
-            "scope": " ".join(sorted(requested)),
-        }
+    return issue_scoped_token(
+        form,
+        scopes=SCOPES,
+        tokens=state.tokens,
+        clock=state.clock,
+        lifetime=state.token_lifetime,
+        logger=log,
     )
-
-
-def _client_problem(state: SimulatorState, request: Request) -> str | None:
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Basic":
-        return "authenticate with HTTP Basic"
-    try:
-        decoded = base64.b64decode(encoded, validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        return "the Basic credentials are not valid base64"
-    client_id, _, secret = decoded.partition(":")
-    # RFC 6749 section 2.3.1: both parts are form-urlencoded before base64.
-    if not (
-        secrets.compare_digest(unquote_plus(client_id), state.client_id)
-        and secrets.compare_digest(unquote_plus(secret), state.client_secret)
-    ):
-        return "unknown client or wrong secret"
-    return None
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
-    log.info("token request rejected: HTTP %d %s (%s)", status, error, description)
-    return JSONResponse(
-        {"error": error, "error_description": description}, status_code=status
-    )
+    return oauth_error(status, error, description, logger=log)
 
 
 # API endpoints
@@ -216,8 +191,8 @@ async def _book(request: Request) -> Response:
     rejection = _rejection(state, request, "immunization.write")
     if rejection is not None:
         return rejection
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
+    key = idempotency_key(request, IDEMPOTENCY_HEADER)
+    if key is None:
         return _error(400, "IDEMPOTENCY_KEY_MISSING", "send an Idempotency-Key")
     state.booking_requests += 1
     # A retry carries the key of the first attempt, and gets its appointment.
@@ -321,11 +296,10 @@ def _rejection(state: SimulatorState, request: Request, scope: str) -> Response 
         request.headers.get(API_KEY_HEADER, ""), state.api_key
     ):
         return _error(401, "INVALID_API_KEY", "x-api-key is missing or unknown")
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    granted = state.tokens.get(token) if scheme == "Bearer" else None
-    if granted is None or granted[0] <= state.clock():
+    rejected = check_scoped_bearer(request, state.tokens, state.clock, scope)
+    if rejected is BearerRejection.INVALID_TOKEN:
         return _error(401, "INVALID_TOKEN", "the access token is missing or expired")
-    if scope not in granted[1]:
+    if rejected is BearerRejection.INSUFFICIENT_SCOPE:
         return _error(403, "INSUFFICIENT_SCOPE", f"the token lacks scope {scope}")
     return None
 
@@ -371,37 +345,7 @@ def run_server(
     app: Any, *, certfile: str, keyfile: str, host: str = "127.0.0.1"
 ) -> Iterator[str]:
     """Serve ``app`` over TLS on a free loopback port and yield its base URL."""
-    if host not in LOOPBACK_HOSTS:
-        raise ValueError(
-            f"run_server host {host!r} is not a loopback address. "
-            "Use 127.0.0.1 so the simulator stays on this machine."
-        )
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=0,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ws="none",
-        http="h11",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="cvs-simulator", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "The CVS simulator did not start within 10 s; see the "
-                    "uvicorn error logged above."
-                )
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"https://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_on_loopback(
+        app, name="CVS", host=host, certfile=certfile, keyfile=keyfile
+    ) as base_url:
+        yield base_url

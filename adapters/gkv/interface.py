@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from carecert.adapters.auth import build_mutual_tls_context
-from carecert.adapters.compliance import ComplianceGuard, UserSession
+from carecert.adapters.client import HttpProvider
+from carecert.adapters.compliance import UserSession
 from carecert.adapters.errors import (
     ConfigurationError,
     InvalidResponseError,
     ResourceNotFoundError,
 )
-from carecert.adapters.fhir.elements import FHIR_JSON
-from carecert.adapters.fhir.responses import map_body
 from carecert.adapters.gkv.billing import (
     KVDT_CONTENT_TYPE,
     default_service_date,
@@ -48,23 +46,16 @@ from carecert.adapters.gkv.settings import (
     api_credentials,
     read_settings,
 )
-from carecert.adapters.http_errors import transport_error
 from carecert.adapters.identifiers.kvnr import KVNR_SYSTEM, validate_kvnr
 from carecert.adapters.models import Identifier, Patient
 from carecert.adapters.provider import (
     AuthMethod,
-    HealthcareProvider,
     MfaKind,
     ProviderHost,
     ProviderInfo,
     ProviderType,
 )
-from carecert.adapters.resilience.idempotency import (
-    is_replay_safe,
-    new_idempotency_key,
-)
-from carecert.adapters.resilience.retry import Retrier
-from carecert.adapters.transport import build_async_client
+from carecert.adapters.resilience.idempotency import new_idempotency_key
 
 if TYPE_CHECKING:
     from carecert.harness.providers import ProviderHarness
@@ -76,10 +67,8 @@ log = logging.getLogger("carecert.gkv")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 """Header whose value the KV billing service de-duplicates submissions on."""
 
-_T = TypeVar("_T")
 
-
-class GKVInterface(HealthcareProvider):
+class GKVInterface(HttpProvider):
     """German statutory health insurance through the gematik TI and the KV.
 
     Config keys:
@@ -115,6 +104,7 @@ class GKVInterface(HealthcareProvider):
         openapi="openapi.yaml",
         package="carecert.adapters.gkv",
     )
+    idempotency_header = IDEMPOTENCY_HEADER
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -124,9 +114,7 @@ class GKVInterface(HealthcareProvider):
         )
         # Loads the certificate now, so that a bad path fails at construction.
         build_mutual_tls_context(self.info, config)
-        self.guard = ComplianceGuard(self.info, config)
-        self._client: httpx.AsyncClient | None = None
-        self._http()
+        self._open()
 
     @classmethod
     def carecert_harness(cls) -> ProviderHarness:
@@ -135,17 +123,6 @@ class GKVInterface(HealthcareProvider):
         from carecert.adapters.gkv.testing import GKVHarness
 
         return GKVHarness()
-
-    async def initialize(self) -> None:
-        """Build the HTTP client again if aclose() closed it."""
-        self._http()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client. A later call builds a new one."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-        self.guard.close()
 
     async def verify_insurance_status(
         self,
@@ -347,8 +324,7 @@ class GKVInterface(HealthcareProvider):
             operation,
             "POST",
             self.endpoints.task_create_url(),
-            content=_json(create_parameters()),
-            headers={"Content-Type": FHIR_JSON},
+            body=create_parameters(),
         )
         body = parse_json(self.info.id, operation, response)
         task = self._map(operation, "Task", task_from_fhir, body)
@@ -369,52 +345,16 @@ class GKVInterface(HealthcareProvider):
             operation,
             "POST",
             self.endpoints.task_activate_url(task.id),
-            content=_json(activate_parameters(bundle)),
-            headers={"Content-Type": FHIR_JSON, ACCESS_CODE_HEADER: task.access_code},
+            body=activate_parameters(bundle),
+            headers={ACCESS_CODE_HEADER: task.access_code},
         )
         body = parse_json(self.info.id, operation, response)
         return self._map(operation, "Task", task_from_fhir, body)
 
     # Requests
 
-    async def _send(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        *,
-        content: bytes | None = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        request_headers = {"Accept": FHIR_JSON, **(headers or {})}
-
-        async def attempt() -> httpx.Response:
-            client = self._http()
-            return await client.request(
-                method, url, params=params, headers=request_headers, content=content
-            )
-
-        retrier = Retrier.from_config(self.info.id, self.config)
-        response = await retrier.send(
-            operation,
-            attempt,
-            replay_safe=is_replay_safe(method, request_headers, IDEMPOTENCY_HEADER),
-            raise_for_response=partial(raise_for_status, self.info.id, operation),
-            error_for_transport=partial(transport_error, self.info.id, operation),
-        )
+    def _raise_for_status(self, operation: str, response: httpx.Response) -> None:
         raise_for_status(self.info.id, operation, response)
-        return response
-
-    def _map(
-        self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
-    ) -> _T:
-        return map_body(self.info.id, operation, what, mapper, body, value_errors=True)
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = build_async_client(self.info, self.config)
-        return self._client
 
 
 def _kvnr_identifier(kvnr: str) -> Identifier:
@@ -439,7 +379,3 @@ def _check_leistungsart(provider_id: str, value: str) -> None:
             f"{provider_id}: leistungsart {value!r} is invalid. Use one of "
             f"{', '.join(sorted(LEISTUNGSARTEN))}."
         )
-
-
-def _json(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False).encode()

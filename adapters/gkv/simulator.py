@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from carecert.adapters.fhir.elements import FHIR_JSON, MappingError
+from carecert.adapters.fhir.elements import MappingError
 from carecert.adapters.gkv.coverage import coverage_search_bundle
 from carecert.adapters.gkv.endpoints import KONNEKTOR_PATH, KVDT_PATH
 from carecert.adapters.gkv.erp import (
@@ -51,7 +51,10 @@ from carecert.adapters.gkv.kvdt import (
 from carecert.adapters.gkv.synthetic import SyntheticInsured, synthetic_insured
 from carecert.adapters.gkv.xdt import XdtError, parse_xdt
 from carecert.adapters.identifiers.kvnr import KVNR_SYSTEM, is_valid_kvnr
-from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
+from carecert.adapters.mock.faults import FaultInjector
+from carecert.adapters.mock.idempotency import idempotency_key
+from carecert.adapters.mock.responses import fhir_response, outcome_response
+from carecert.adapters.mock.simulator_app import build_simulator_app
 
 __all__ = ["SimulatorState", "create_app"]
 
@@ -97,11 +100,7 @@ def create_app(
         Route("/Task/$create", _create_task, methods=["POST"]),
         Route("/Task/{task_id}/$activate", _activate_task, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.simulator = state
-    if faults is not None:
-        app.add_middleware(FaultMiddleware, injector=faults)
-    return app
+    return build_simulator_app(routes, state, faults)
 
 
 # Konnektor
@@ -116,8 +115,10 @@ async def _coverage(request: Request) -> Response:
         return _outcome(400, "invalid", "BENEFICIARY_IDENTIFIER_INVALID")
     person = state.insured.get(kvnr)
     if person is None:
-        return _fhir({"resourceType": "Bundle", "type": "searchset", "total": 0})
-    return _fhir(
+        return fhir_response(
+            {"resourceType": "Bundle", "type": "searchset", "total": 0}
+        )
+    return fhir_response(
         coverage_search_bundle(
             person.patient,
             person.insurance,
@@ -133,8 +134,8 @@ async def _coverage(request: Request) -> Response:
 async def _submit(request: Request) -> Response:
     state: SimulatorState = request.app.state.simulator
     state.submission_requests += 1
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
+    key = idempotency_key(request, IDEMPOTENCY_HEADER)
+    if key is None:
         return _outcome(400, "required", "IDEMPOTENCY_KEY_MISSING")
     content_type = request.headers.get("Content-Type", "").replace(" ", "").lower()
     if content_type != "text/plain;charset=iso-8859-15":
@@ -205,7 +206,7 @@ async def _create_task(request: Request) -> Response:
         "authoredOn": state.clock().isoformat(timespec="seconds"),
     }
     state.tasks[task_id] = task
-    return _fhir(task, status_code=201)
+    return fhir_response(task, status_code=201)
 
 
 async def _activate_task(request: Request) -> Response:
@@ -232,24 +233,17 @@ async def _activate_task(request: Request) -> Response:
         "identifier": {"system": KVNR_SYSTEM, "value": prescription.patient.value}
     }
     state.bundles[task["id"]] = bundle
-    return _fhir(task)
+    return fhir_response(task)
 
 
 def _outcome(
     status: int, code: str, detail: str, diagnostics: str | None = None
 ) -> Response:
-    log.info("request rejected: HTTP %d %s %s", status, detail, diagnostics or "")
-    issue: dict[str, Any] = {
-        "severity": "error",
-        "code": code,
-        "details": {"coding": [{"system": ISSUE_SYSTEM, "code": detail}]},
-    }
-    if diagnostics is not None:
-        issue["diagnostics"] = diagnostics
-    outcome = {"resourceType": "OperationOutcome", "issue": [issue]}
-    return _fhir(outcome, status_code=status)
-
-
-def _fhir(resource: Mapping[str, Any], *, status_code: int = 200) -> Response:
-    body = json.dumps(resource, ensure_ascii=False).encode()
-    return Response(body, status_code=status_code, media_type=FHIR_JSON)
+    return outcome_response(
+        status,
+        code,
+        detail,
+        system=ISSUE_SYSTEM,
+        logger=log,
+        diagnostics=diagnostics,
+    )

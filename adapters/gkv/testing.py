@@ -7,22 +7,18 @@ patient-data operation.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-
-from carecert.adapters.compliance import ConsentBasis, ConsentRecord, UserSession
+from carecert.adapters.compliance import ConsentBasis, UserSession
 from carecert.adapters.gkv.interface import GKVInterface
 from carecert.adapters.gkv.simulator import create_app
 from carecert.adapters.gkv.synthetic import SAMPLE_KVNR
 from carecert.adapters.identifiers.kvnr import KVNR_SYSTEM
 from carecert.adapters.models import Identifier, PatientRecord, RecordType
 from carecert.adapters.provider import HealthcareProvider
+from carecert.harness.provider_keys import write_self_signed
 from carecert.harness.providers import HarnessKeys, ProviderHarness
 
 __all__ = [
@@ -79,6 +75,9 @@ class GKVHarness(ProviderHarness):
 
     info = GKVInterface.info
     sample_patient = Identifier(system=KVNR_SYSTEM, value=SAMPLE_KVNR)
+    # The DE region accepts only written consent.
+    consent_basis = ConsentBasis.WRITTEN
+    consent_evidence_reference = "carecert synthetic written consent"
 
     def config(self, keys: HarnessKeys) -> dict[str, Any]:
         certificate = write_client_certificate(keys.private_key_path)
@@ -94,18 +93,6 @@ class GKVHarness(ProviderHarness):
             "erp_base": base,
             "kv_base": base,
         }
-
-    def consent_for(
-        self, patient: Identifier, purpose: str = "direct-care"
-    ) -> ConsentRecord:
-        """Return a written consent, because the DE region accepts only that basis."""
-        return ConsentRecord(
-            patient=patient,
-            purpose=purpose,
-            basis=ConsentBasis.WRITTEN,
-            granted_at=datetime.now(UTC) - timedelta(days=1),
-            evidence_reference="carecert synthetic written consent",
-        )
 
     async def read_patient(
         self,
@@ -146,24 +133,6 @@ def write_client_certificate(private_key_path: Path) -> Path:
     replaces the SMC-B certificate of a practice. Only the in-process
     simulator accepts it, because that simulator checks no client certificate.
     """
-    path = private_key_path.parent / CLIENT_CERTIFICATE_NAME
-    if path.exists():
-        return path
-    key = serialization.load_pem_private_key(private_key_path.read_bytes(), None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, "carecert synthetic GKV practice")]
+    return write_self_signed(
+        private_key_path, CLIENT_CERTIFICATE_NAME, "carecert synthetic GKV practice"
     )
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return path

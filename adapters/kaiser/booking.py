@@ -17,16 +17,18 @@ from typing import Any
 from pydantic import Field
 
 from carecert.adapters.appointment_times import check_appointment_times
+from carecert.adapters.fhir.appointment import (
+    optional_instant,
+    participant_identifiers,
+    schedule_to_fhir,
+)
 from carecert.adapters.fhir.elements import (
     MappingError,
     coding_from_concept,
-    format_instant,
     identifier_from_fhir,
     identifier_to_fhir,
     items,
     optional_str,
-    parse_instant,
-    require_object,
     require_str,
     require_type,
 )
@@ -144,14 +146,7 @@ def appointment_to_fhir(
             }
         ]
     }
-    if appointment.description is not None:
-        resource["description"] = appointment.description
-    if appointment.start is not None:
-        resource["start"] = format_instant(appointment.start)
-    if appointment.end is not None:
-        resource["end"] = format_instant(appointment.end)
-    if appointment.created is not None:
-        resource["created"] = format_instant(appointment.created)
+    resource.update(schedule_to_fhir(appointment))
     # Participants stay "needs-action" until the service books the slot.
     status = (
         "accepted" if appointment.status is AppointmentStatus.BOOKED else "needs-action"
@@ -188,18 +183,7 @@ def appointment_from_fhir(resource: Any) -> KaiserAppointment:
     must carry an identifier.
     """
     body = require_type(resource, _WHERE)
-    actors: dict[str, Identifier] = {}
-    for path, item in items(body, "participant", _WHERE):
-        participant = require_object(item, _WHERE, path)
-        actor = require_object(participant.get("actor") or {}, _WHERE, f"{path}.actor")
-        kind = actor.get("type")
-        if kind in _ACTOR_TYPES and kind not in actors:
-            actors[kind] = identifier_from_fhir(
-                actor.get("identifier"), _WHERE, f"{path}.actor.identifier"
-            )
-    for kind in _ACTOR_TYPES:
-        if kind not in actors:
-            raise MappingError(_WHERE, "participant", f"no {kind} participant")
+    actors = participant_identifiers(body, _ACTOR_TYPES)
     return KaiserAppointment(
         id=optional_str(body.get("id"), _WHERE, "id"),
         booking_id=_booking_id(body),
@@ -209,10 +193,10 @@ def appointment_from_fhir(resource: Any) -> KaiserAppointment:
         department=_department(body),
         appointment_type=_appointment_type(body),
         status=AppointmentStatus(require_str(body.get("status"), _WHERE, "status")),
-        start=_instant(body, "start"),
-        end=_instant(body, "end"),
+        start=optional_instant(body, "start"),
+        end=optional_instant(body, "end"),
         description=optional_str(body.get("description"), _WHERE, "description"),
-        created=_instant(body, "created"),
+        created=optional_instant(body, "created"),
     )
 
 
@@ -239,8 +223,3 @@ def _appointment_type(body: Mapping[str, Any]) -> str:
             _WHERE, "appointmentType", f"expected a code of {APPOINTMENT_TYPE_SYSTEM}"
         )
     return _V2_TO_TYPE[coding.code]
-
-
-def _instant(body: Mapping[str, Any], key: str) -> Any:
-    value = body.get(key)
-    return None if value is None else parse_instant(value, _WHERE, key)

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from carecert.adapters.auth import OAuth2BearerAuth
-from carecert.adapters.compliance import ComplianceGuard, UserSession
+from carecert.adapters.client import HttpProvider
+from carecert.adapters.compliance import UserSession
 from carecert.adapters.errors import (
     ConfigurationError,
     InvalidResponseError,
     ResourceNotFoundError,
 )
-from carecert.adapters.fhir.elements import FHIR_JSON, MappingError
-from carecert.adapters.fhir.responses import map_body
-from carecert.adapters.http_errors import transport_error
+from carecert.adapters.fhir.elements import MappingError
 from carecert.adapters.identifiers import validate_npi
 from carecert.adapters.kaiser.auth import build_token_source
 from carecert.adapters.kaiser.booking import (
@@ -48,18 +46,12 @@ from carecert.adapters.kaiser.search import (
 from carecert.adapters.models import Identifier, Patient, PatientRecord, RecordType
 from carecert.adapters.provider import (
     AuthMethod,
-    HealthcareProvider,
     MfaKind,
     ProviderHost,
     ProviderInfo,
     ProviderType,
 )
-from carecert.adapters.resilience.idempotency import (
-    is_replay_safe,
-    new_idempotency_key,
-)
-from carecert.adapters.resilience.retry import Retrier
-from carecert.adapters.transport import build_async_client
+from carecert.adapters.resilience.idempotency import new_idempotency_key
 
 if TYPE_CHECKING:
     from carecert.harness.providers import ProviderHarness
@@ -70,8 +62,6 @@ log = logging.getLogger("carecert.kaiser")
 
 IDEMPOTENCY_HEADER = "If-None-Exist"
 """FHIR conditional-create header on which the server de-duplicates bookings."""
-
-_T = TypeVar("_T")
 
 _SECTION_RECORD_TYPES = {
     "problems": RecordType.CONDITIONS,
@@ -87,7 +77,7 @@ _MAPPERS: dict[str, Callable[[Any], Any]] = {
 _EXTRA_QUERY = {"Condition": {"category": "problem-list-item"}}
 
 
-class KaiserInterface(HealthcareProvider):
+class KaiserInterface(HttpProvider):
     """Kaiser Permanente through its FHIR R4 (US Core) API.
 
     Config keys:
@@ -125,6 +115,7 @@ class KaiserInterface(HealthcareProvider):
         openapi="openapi.yaml",
         package="carecert.adapters.kaiser",
     )
+    idempotency_header = IDEMPOTENCY_HEADER
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -132,11 +123,7 @@ class KaiserInterface(HealthcareProvider):
         self.facility = _facility(config.get("facility_id"))
         self.max_pages = _max_pages(config.get("max_search_pages"))
         self.tokens = build_token_source(self.info.id, config, self.endpoints.token_url)
-        self.guard = ComplianceGuard(self.info, config)
-        # Built now so that a bad TLS, timeout or transport setting fails here.
-        self._client: httpx.AsyncClient | None = None
-        self._auth: OAuth2BearerAuth | None = None
-        self._http()
+        self._open()
 
     @classmethod
     def carecert_harness(cls) -> ProviderHarness:
@@ -145,18 +132,6 @@ class KaiserInterface(HealthcareProvider):
         from carecert.adapters.kaiser.testing import KaiserHarness
 
         return KaiserHarness()
-
-    async def initialize(self) -> None:
-        """Build the HTTP client again if aclose() closed it."""
-        self._http()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client. A later call builds a new one."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-            self._auth = None
-        self.guard.close()
 
     async def get_health_record(
         self,
@@ -367,54 +342,11 @@ class KaiserInterface(HealthcareProvider):
 
     # Requests
 
-    async def _send(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        request_headers = {"Accept": FHIR_JSON, **(headers or {})}
-        content = None
-        if body is not None:
-            request_headers["Content-Type"] = FHIR_JSON
-            content = json.dumps(body, ensure_ascii=False).encode()
+    def _build_auth(self, client: httpx.AsyncClient) -> OAuth2BearerAuth:
+        return OAuth2BearerAuth(self.tokens, client)
 
-        async def attempt() -> httpx.Response:
-            client = self._http()
-            return await client.request(
-                method,
-                url,
-                params=params or None,
-                headers=request_headers,
-                content=content,
-                auth=self._auth,
-            )
-
-        retrier = Retrier.from_config(self.info.id, self.config)
-        response = await retrier.send(
-            operation,
-            attempt,
-            replay_safe=is_replay_safe(method, request_headers, IDEMPOTENCY_HEADER),
-            raise_for_response=partial(raise_for_status, self.info.id, operation),
-            error_for_transport=partial(transport_error, self.info.id, operation),
-        )
+    def _raise_for_status(self, operation: str, response: httpx.Response) -> None:
         raise_for_status(self.info.id, operation, response)
-        return response
-
-    def _map(
-        self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
-    ) -> _T:
-        return map_body(self.info.id, operation, what, mapper, body, value_errors=True)
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = build_async_client(self.info, self.config)
-            self._auth = OAuth2BearerAuth(self.tokens, self._client)
-        return self._client
 
 
 def _sections(sections: Iterable[str]) -> tuple[str, ...]:

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from carecert.adapters.auth import SAML2_BEARER_GRANT_TYPE
-from carecert.adapters.fhir.elements import FHIR_JSON, MappingError
+from carecert.adapters.fhir.elements import MappingError
 from carecert.adapters.identifiers import NPI_SYSTEM, is_valid_npi
 from carecert.adapters.kaiser.auth import SCOPES
 from carecert.adapters.kaiser.booking import (
@@ -45,7 +43,16 @@ from carecert.adapters.kaiser.patients import patient_to_fhir
 from carecert.adapters.kaiser.saml_verifier import AssertionRejected, SamlBearerVerifier
 from carecert.adapters.kaiser.search import search_page_bundle
 from carecert.adapters.kaiser.synthetic import SyntheticPatient, synthetic_patients
-from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
+from carecert.adapters.mock.assertions import endpoint_url
+from carecert.adapters.mock.faults import FaultInjector
+from carecert.adapters.mock.oauth import (
+    check_scoped_bearer,
+    issue_scoped_token,
+    oauth_error,
+    read_form,
+)
+from carecert.adapters.mock.responses import fhir_response, outcome_response
+from carecert.adapters.mock.simulator_app import build_simulator_app
 from carecert.adapters.models import AppointmentStatus
 
 __all__ = ["SimulatorState", "create_app"]
@@ -120,11 +127,7 @@ def create_app(
         for resource_type in _READ_SCOPES
     )
     routes.append(Route(f"{FHIR_PATH}/Appointment", _book, methods=["POST"]))
-    app = Starlette(routes=routes)
-    app.state.simulator = state
-    if faults is not None:
-        app.add_middleware(FaultMiddleware, injector=faults)
-    return app
+    return build_simulator_app(routes, state, faults)
 
 
 # Token endpoint
@@ -133,37 +136,27 @@ def create_app(
 async def _token(request: Request) -> Response:
     state: SimulatorState = request.app.state.simulator
     state.token_requests += 1
-    body = (await request.body()).decode(errors="replace")
-    form = {name: values[0] for name, values in parse_qs(body).items()}
+    form = await read_form(request)
     if form.get("grant_type") != SAML2_BEARER_GRANT_TYPE:
         return _oauth_error(400, "unsupported_grant_type", "use saml2-bearer")
     if form.get("client_id") != state.client_id:
         return _oauth_error(401, "invalid_client", "unknown client_id")
-    token_url = str(request.url.replace(query=""))
     try:
-        state.verifier.verify(form.get("assertion", ""), token_url)
+        state.verifier.verify(form.get("assertion", ""), endpoint_url(request))
     except AssertionRejected as exc:
         return _oauth_error(400, "invalid_grant", str(exc))
-    requested = frozenset(form.get("scope", "").split())
-    if not requested or not requested <= set(SCOPES):
-        return _oauth_error(400, "invalid_scope", f"request some of {SCOPES}")
-    token = secrets.token_urlsafe(24)
-    state.tokens[token] = (state.clock() + state.token_lifetime, requested)
-    return JSONResponse(
-        {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": state.token_lifetime,
-            "scope": " ".join(sorted(requested)),
-        }
+    return issue_scoped_token(
+        form,
+        scopes=SCOPES,
+        tokens=state.tokens,
+        clock=state.clock,
+        lifetime=state.token_lifetime,
+        logger=log,
     )
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
-    log.info("token request rejected: HTTP %d %s (%s)", status, error, description)
-    return JSONResponse(
-        {"error": error, "error_description": description}, status_code=status
-    )
+    return oauth_error(status, error, description, logger=log)
 
 
 # FHIR searches
@@ -209,7 +202,7 @@ async def _search(request: Request) -> Response:
         offset=offset,
         page_size=page_size,
     )
-    return _fhir(bundle)
+    return fhir_response(bundle)
 
 
 def _patients_by_mrn(state: SimulatorState, token: str) -> list[dict[str, Any]] | None:
@@ -259,7 +252,7 @@ async def _book(request: Request) -> Response:
     # NOTE: the body of a repeated request is not compared with the first.
     existing = state.appointments_by_booking_id.get(booking_id)
     if existing is not None:
-        return _fhir(state.appointments[existing], status_code=200)
+        return fhir_response(state.appointments[existing], status_code=200)
 
     try:
         body = json.loads(await request.body())
@@ -278,7 +271,7 @@ async def _book(request: Request) -> Response:
     state.appointments[appointment_id] = resource
     state.appointments_by_booking_id[booking_id] = appointment_id
     location = f"{FHIR_PATH}/Appointment/{appointment_id}"
-    return _fhir(resource, status_code=201, location=location)
+    return fhir_response(resource, status_code=201, location=location)
 
 
 def _booking_problem(
@@ -328,35 +321,11 @@ def _booked(state: SimulatorState, requested: KaiserAppointment) -> KaiserAppoin
 
 
 def _rejection(state: SimulatorState, request: Request, scope: str) -> Response | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    granted = state.tokens.get(token) if scheme == "Bearer" else None
-    if granted is None or granted[0] <= state.clock():
-        return _outcome(401, "login", "INVALID_TOKEN")
-    if scope not in granted[1]:
-        return _outcome(403, "forbidden", "INSUFFICIENT_SCOPE")
-    return None
+    rejected = check_scoped_bearer(request, state.tokens, state.clock, scope)
+    if rejected is None:
+        return None
+    return _outcome(rejected.status, rejected.issue_type, rejected.name)
 
 
 def _outcome(status: int, code: str, detail: str) -> Response:
-    log.info("request rejected: HTTP %d %s", status, detail)
-    outcome = {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": code,
-                "details": {"coding": [{"system": ISSUE_SYSTEM, "code": detail}]},
-            }
-        ],
-    }
-    return _fhir(outcome, status_code=status)
-
-
-def _fhir(
-    resource: Mapping[str, Any], *, status_code: int = 200, location: str | None = None
-) -> Response:
-    headers = {"Location": location} if location is not None else None
-    body = json.dumps(resource, ensure_ascii=False).encode()
-    return Response(
-        body, status_code=status_code, headers=headers, media_type=FHIR_JSON
-    )
+    return outcome_response(status, code, detail, system=ISSUE_SYSTEM, logger=log)

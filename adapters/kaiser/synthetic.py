@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from carecert.adapters.fhir.code_systems import (
+    CVX_SYSTEM,
+    ICD10CM_SYSTEM,
+    RXNORM_SYSTEM,
+    SNOMED_CT_SYSTEM,
+)
 from carecert.adapters.identifiers import NPI_SYSTEM
 from carecert.adapters.kaiser.codes import (
     CONDITION_CATEGORY_SYSTEM,
@@ -59,10 +65,10 @@ SAMPLE_NPI = "1749203851"
 SAMPLE_FACILITY = "NCAL"
 SAMPLE_DEPARTMENT = "CARDIOLOGY"
 
-SNOMED = "http://snomed.info/sct"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-CVX = "http://hl7.org/fhir/sid/cvx"
+SNOMED = SNOMED_CT_SYSTEM
+ICD10CM = ICD10CM_SYSTEM
+RXNORM = RXNORM_SYSTEM
+CVX = CVX_SYSTEM
 
 _PROBLEM = Coding(
     system=CONDITION_CATEGORY_SYSTEM,

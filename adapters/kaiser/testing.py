@@ -7,14 +7,8 @@ patient-data operation.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from carecert.adapters.compliance import UserSession
 from carecert.adapters.kaiser.auth import read_saml_identity
@@ -30,6 +24,7 @@ from carecert.adapters.kaiser.synthetic import (
 )
 from carecert.adapters.models import Identifier, PatientRecord
 from carecert.adapters.provider import HealthcareProvider
+from carecert.harness.provider_keys import certificate_and_key_pem, write_self_signed
 from carecert.harness.providers import HarnessKeys, ProviderHarness
 
 __all__ = ["KaiserHarness", "write_saml_identity"]
@@ -97,32 +92,10 @@ def write_saml_identity(private_key_path: Path) -> Path:
     signing certificate an organisation registers with Kaiser, and only the
     simulator trusts it.
     """
-    path = private_key_path.parent / SAML_IDENTITY_NAME
-    if path.exists():
-        return path
-    key = serialization.load_pem_private_key(private_key_path.read_bytes(), None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, "carecert synthetic Kaiser SAML")]
+    return write_self_signed(
+        private_key_path,
+        SAML_IDENTITY_NAME,
+        "carecert synthetic Kaiser SAML",
+        encode=certificate_and_key_pem,
+        mode=0o600,
     )
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(
-        certificate.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    path.chmod(0o600)
-    return path

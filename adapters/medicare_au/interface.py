@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from carecert.adapters.auth import OAuth2BearerAuth, OAuth2TokenSource
-from carecert.adapters.compliance import ComplianceGuard, UserSession
+from carecert.adapters.client import HttpProvider
+from carecert.adapters.compliance import UserSession
 from carecert.adapters.errors import InvalidResponseError, OperationNotSupportedError
-from carecert.adapters.fhir.elements import FHIR_JSON
-from carecert.adapters.fhir.responses import map_body
-from carecert.adapters.http_errors import transport_error
 from carecert.adapters.identifiers import (
     validate_ihi,
     validate_medicare_number,
@@ -65,14 +62,12 @@ from carecert.adapters.models import (
 )
 from carecert.adapters.provider import (
     AuthMethod,
-    HealthcareProvider,
     MfaKind,
     ProviderHost,
     ProviderInfo,
     ProviderType,
 )
 from carecert.adapters.resilience.idempotency import new_idempotency_key
-from carecert.adapters.resilience.retry import Retrier
 from carecert.adapters.transport import build_async_client
 
 if TYPE_CHECKING:
@@ -85,10 +80,8 @@ log = logging.getLogger("carecert.medicare_au")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 """Header whose value the claiming service de-duplicates claims on."""
 
-_T = TypeVar("_T")
 
-
-class MedicareAustraliaProvider(HealthcareProvider):
+class MedicareAustraliaProvider(HttpProvider):
     """Medicare Australia claiming and the My Health Record system.
 
     Config keys:
@@ -132,6 +125,7 @@ class MedicareAustraliaProvider(HealthcareProvider):
         openapi="openapi.yaml",
         package="carecert.adapters.medicare_au",
     )
+    idempotency_header = IDEMPOTENCY_HEADER
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -142,11 +136,7 @@ class MedicareAustraliaProvider(HealthcareProvider):
         self.tokens: OAuth2TokenSource | None = (
             None if proda is None else build_proda_token_source(self.info.id, proda)
         )
-        self.guard = ComplianceGuard(self.info, config)
-        # Built now so that a bad TLS, timeout or transport setting fails here.
-        self._client: httpx.AsyncClient | None = None
-        self._claim_auth: OAuth2BearerAuth | None = None
-        self._http()
+        self._open()
 
     @classmethod
     def carecert_harness(cls) -> ProviderHarness:
@@ -155,18 +145,6 @@ class MedicareAustraliaProvider(HealthcareProvider):
         from carecert.adapters.medicare_au.testing import MedicareHarness
 
         return MedicareHarness()
-
-    async def initialize(self) -> None:
-        """Build the HTTP client again if aclose() closed it."""
-        self._http()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client. A later call builds a new one."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-            self._claim_auth = None
-        self.guard.close()
 
     async def get_my_health_record(
         self,
@@ -201,12 +179,15 @@ class MedicareAustraliaProvider(HealthcareProvider):
             patient=patient, purpose=purpose, operation=operation, session=session
         ):
             # Reading the record changes nothing but the access history, so a
-            # lost response may be retried although the method is POST.
+            # lost response may be retried although the method is POST. Record
+            # reads authenticate with the PKI certificate only, so no token.
             response = await self._send(
                 operation,
+                "POST",
                 self.endpoints.record_url(),
-                record_parameters(request),
+                body=record_parameters(request),
                 replay_safe=True,
+                with_auth=False,
             )
             body = parse_json(self.info.id, operation, response)
             return self._map(
@@ -267,11 +248,13 @@ class MedicareAustraliaProvider(HealthcareProvider):
         ):
             response = await self._send(
                 operation,
+                "POST",
                 self.endpoints.claim_url(),
-                claim_to_fhir(claim, created=datetime.now(UTC).replace(microsecond=0)),
+                body=claim_to_fhir(
+                    claim, created=datetime.now(UTC).replace(microsecond=0)
+                ),
                 headers={IDEMPOTENCY_HEADER: key},
                 replay_safe=True,
-                with_token=True,
             )
             if response.status_code not in (200, 201):
                 raise InvalidResponseError(
@@ -286,40 +269,21 @@ class MedicareAustraliaProvider(HealthcareProvider):
 
     # Requests
 
-    async def _send(
-        self,
-        operation: str,
-        url: str,
-        body: Mapping[str, Any],
-        *,
-        replay_safe: bool,
-        headers: Mapping[str, str] | None = None,
-        with_token: bool = False,
-    ) -> httpx.Response:
-        request_headers = {
-            "Accept": FHIR_JSON,
-            "Content-Type": FHIR_JSON,
-            **(headers or {}),
-        }
-        content = json.dumps(body, ensure_ascii=False).encode()
+    def _build_client(self) -> httpx.AsyncClient:
+        # The TLS context loads the key while the files exist; they are
+        # deleted when the block ends.
+        with pem_files(self._credential) as files:
+            return build_async_client(self.info, {**self.config, **files})
 
-        async def attempt() -> httpx.Response:
-            client = self._http()
-            auth = self._claim_auth if with_token else None
-            return await client.post(
-                url, headers=request_headers, content=content, auth=auth
-            )
+    def _build_auth(self, client: httpx.AsyncClient) -> OAuth2BearerAuth | None:
+        # Claims carry the PRODA token when PRODA is configured. Record reads
+        # pass with_auth=False, because the PKI certificate alone admits them.
+        if self.tokens is None:
+            return None
+        return OAuth2BearerAuth(self.tokens, client)
 
-        retrier = Retrier.from_config(self.info.id, self.config)
-        response = await retrier.send(
-            operation,
-            attempt,
-            replay_safe=replay_safe,
-            raise_for_response=partial(raise_for_status, self.info.id, operation),
-            error_for_transport=partial(transport_error, self.info.id, operation),
-        )
+    def _raise_for_status(self, operation: str, response: httpx.Response) -> None:
         raise_for_status(self.info.id, operation, response)
-        return response
 
     def _check_claim_patient(self, operation: str, body: Any, card: str) -> None:
         patient = body.get("patient") if isinstance(body, Mapping) else None
@@ -334,18 +298,3 @@ class MedicareAustraliaProvider(HealthcareProvider):
                 "the ClaimResponse does not name the Medicare card number of the "
                 "claim. Do not use it; report this to Services Australia.",
             )
-
-    def _map(
-        self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
-    ) -> _T:
-        return map_body(self.info.id, operation, what, mapper, body, value_errors=True)
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            # The TLS context loads the key while the files exist; they are
-            # deleted when the block ends.
-            with pem_files(self._credential) as files:
-                self._client = build_async_client(self.info, {**self.config, **files})
-            if self.tokens is not None:
-                self._claim_auth = OAuth2BearerAuth(self.tokens, self._client)
-        return self._client

@@ -13,28 +13,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from carecert.adapters.fhir.datatypes import (
-    address_from_fhir,
-    address_to_fhir,
-    contact_point_from_fhir,
-    contact_point_to_fhir,
-    human_name_from_fhir,
-    human_name_to_fhir,
-    is_restricted,
+from carecert.adapters.fhir import patient as fhir_patient
+from carecert.adapters.fhir.bundle import (
+    SUBJECT_ELEMENTS,
+    bundle_resources,
+    collection_bundle,
 )
+from carecert.adapters.fhir.clinical import (
+    allergy_from_fhir,
+    allergy_to_fhir,
+    condition_from_fhir,
+    condition_to_fhir,
+    medication_statement_from_fhir,
+    medication_statement_to_fhir,
+)
+from carecert.adapters.fhir.datatypes import CONFIDENTIALITY_SYSTEM
 from carecert.adapters.fhir.elements import (
     MappingError,
-    format_instant,
     identifier_from_fhir,
-    identifier_to_fhir,
     items,
-    optional_str,
-    parse_date,
-    parse_instant,
     require_object,
     require_str,
     require_type,
 )
+from carecert.adapters.fhir.patient import PatientProfile
 from carecert.adapters.identifiers import (
     validate_hpii,
     validate_hpio,
@@ -54,16 +56,6 @@ from carecert.adapters.models import (
     Patient,
     PatientRecord,
     RecordType,
-)
-
-# The clinical mappers are plain FHIR R4 and shared with the NHS adapter.
-from carecert.adapters.nhs.mapping import (
-    allergy_from_fhir,
-    allergy_to_fhir,
-    condition_from_fhir,
-    condition_to_fhir,
-    medication_statement_from_fhir,
-    medication_statement_to_fhir,
 )
 
 __all__ = [
@@ -191,43 +183,33 @@ def record_request_from_parameters(resource: Any) -> RecordRequest:
 # Patient
 
 
+def _read_identifier(value: Any, path: str) -> Identifier | None:
+    # AU Base lets a data-absent-reason extension replace the system or value,
+    # and the canonical Identifier needs both, so such identifiers are left out.
+    element = require_object(value, "Patient", path)
+    if element.get("system") is None or element.get("value") is None:
+        return None
+    return check_identifier(identifier_from_fhir(element, "Patient", path))
+
+
+def _restricted_label(restricted: bool) -> list[dict[str, str]] | None:
+    if not restricted:
+        return None
+    return [{"system": CONFIDENTIALITY_SYSTEM, "code": "R"}]
+
+
+PATIENT_PROFILE = PatientProfile(
+    missing_identifier="missing; an IHI is expected",
+    read_identifier=_read_identifier,
+    security_labels=_restricted_label,
+    drop_telecom_without_value=True,
+)
+"""AU Base Patients, whose identifiers and telecom values may be absent."""
+
+
 def patient_to_fhir(patient: Patient) -> dict[str, Any]:
     """Map a canonical Patient to an AU Base FHIR R4 Patient."""
-    resource: dict[str, Any] = {"resourceType": "Patient"}
-    if patient.id is not None:
-        resource["id"] = patient.id
-    if patient.restricted:
-        resource["meta"] = {
-            "security": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality",
-                    "code": "R",
-                }
-            ]
-        }
-    resource["identifier"] = [identifier_to_fhir(i) for i in patient.identifiers]
-
-    if patient.names:
-        resource["name"] = [human_name_to_fhir(name) for name in patient.names]
-    if patient.telecom:
-        resource["telecom"] = [contact_point_to_fhir(c) for c in patient.telecom]
-    if patient.gender is not None:
-        resource["gender"] = patient.gender.value
-    if patient.birth_date is not None:
-        resource["birthDate"] = patient.birth_date.isoformat()
-    if patient.deceased_at is not None:
-        resource["deceasedDateTime"] = format_instant(patient.deceased_at)
-
-    if patient.addresses:
-        resource["address"] = [address_to_fhir(a) for a in patient.addresses]
-    if patient.general_practitioner is not None:
-        resource["generalPractitioner"] = [
-            {
-                "type": "Organization",
-                "identifier": identifier_to_fhir(patient.general_practitioner),
-            }
-        ]
-    return resource
+    return fhir_patient.patient_to_fhir(patient, PATIENT_PROFILE)
 
 
 def patient_from_fhir(resource: Any) -> Patient:
@@ -240,52 +222,7 @@ def patient_from_fhir(resource: Any) -> Patient:
     must remain. Raises MappingError naming the field, or
     InvalidIdentifierError.
     """
-    where = "Patient"
-    body = require_type(resource, where)
-    identifiers = []
-    for path, item in items(body, "identifier", where):
-        element = require_object(item, where, path)
-        if element.get("system") is None or element.get("value") is None:
-            continue
-        identifiers.append(check_identifier(identifier_from_fhir(element, where, path)))
-    if not identifiers:
-        raise MappingError(where, "identifier", "missing; an IHI is expected")
-    practitioner = None
-    for path, item in items(body, "generalPractitioner", where):
-        reference = require_object(item, where, path)
-        if reference.get("identifier") is not None:
-            practitioner = identifier_from_fhir(
-                reference["identifier"], where, f"{path}.identifier"
-            )
-            break
-    birth = body.get("birthDate")
-    deceased = body.get("deceasedDateTime")
-    return Patient(
-        id=optional_str(body.get("id"), where, "id"),
-        identifiers=tuple(identifiers),
-        names=tuple(
-            human_name_from_fhir(item, where, path)
-            for path, item in items(body, "name", where)
-        ),
-        gender=optional_str(body.get("gender"), where, "gender"),
-        birth_date=None if birth is None else parse_date(birth, where, "birthDate"),
-        deceased_at=(
-            None
-            if deceased is None
-            else parse_instant(deceased, where, "deceasedDateTime")
-        ),
-        addresses=tuple(
-            address_from_fhir(item, where, path)
-            for path, item in items(body, "address", where)
-        ),
-        telecom=tuple(
-            contact_point_from_fhir(item, where, path)
-            for path, item in items(body, "telecom", where)
-            if require_object(item, where, path).get("value") is not None
-        ),
-        general_practitioner=practitioner,
-        restricted=is_restricted(body, where),
-    )
+    return fhir_patient.patient_from_fhir(resource, PATIENT_PROFILE)
 
 
 # Record Bundle
@@ -302,18 +239,7 @@ def record_bundle(record: PatientRecord) -> dict[str, Any]:
         medication_statement_to_fhir(m, subject=subject) for m in record.medications
     ]
     resources += [allergy_to_fhir(a, patient=subject) for a in record.allergies]
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": resource} for resource in resources],
-    }
-
-
-_SUBJECT_ELEMENTS = {
-    "Condition": "subject",
-    "MedicationStatement": "subject",
-    "AllergyIntolerance": "patient",
-}
+    return collection_bundle(resources)
 
 
 def record_from_bundle(resource: Any, *, ihi: str) -> PatientRecord:
@@ -324,18 +250,7 @@ def record_from_bundle(resource: Any, *, ihi: str) -> PatientRecord:
     would be a clinical safety failure, so it raises MappingError.
     """
     where = "Bundle"
-    bundle = require_type(resource, where)
-    located = [
-        (
-            f"{path}.resource",
-            require_object(
-                require_object(entry, where, path).get("resource"),
-                where,
-                f"{path}.resource",
-            ),
-        )
-        for path, entry in items(bundle, "entry", where)
-    ]
+    located = bundle_resources(resource)
     patients = [(p, r) for p, r in located if r.get("resourceType") == "Patient"]
     if len(patients) != 1:
         raise MappingError(
@@ -349,7 +264,7 @@ def record_from_bundle(resource: Any, *, ihi: str) -> PatientRecord:
     conditions, medications, allergies = [], [], []
     for path, entry in located:
         kind = entry.get("resourceType")
-        element = _SUBJECT_ELEMENTS.get(str(kind))
+        element = SUBJECT_ELEMENTS.get(str(kind))
         if element is None:
             continue
         reference = require_object(entry.get(element), where, f"{path}.{element}")

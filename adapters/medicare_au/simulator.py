@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -25,9 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs
 
-import uvicorn
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
@@ -36,10 +32,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from carecert.adapters.auth import MAX_ASSERTION_LIFETIME
-from carecert.adapters.endpoints import LOOPBACK_HOSTS
 from carecert.adapters.errors import InvalidIdentifierError
-from carecert.adapters.fhir.elements import FHIR_JSON, MappingError
+from carecert.adapters.fhir.elements import MappingError
 from carecert.adapters.identifiers import (
     is_valid_medicare_number,
     is_valid_medicare_provider_number,
@@ -73,7 +67,22 @@ from carecert.adapters.medicare_au.synthetic import (
     SyntheticPatient,
     synthetic_patients,
 )
-from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
+from carecert.adapters.mock.assertions import endpoint_url, expiry_problem, jti_problem
+from carecert.adapters.mock.faults import FaultInjector
+from carecert.adapters.mock.idempotency import idempotency_key
+from carecert.adapters.mock.oauth import (
+    issue_token,
+    oauth_error,
+    read_form,
+    token_is_live,
+)
+from carecert.adapters.mock.responses import (
+    fhir_response,
+    json_response,
+    outcome_response,
+)
+from carecert.adapters.mock.server import serve_on_loopback
+from carecert.adapters.mock.simulator_app import build_simulator_app
 from carecert.adapters.models import Claim, ClaimOutcome, ClaimResult, Money
 
 __all__ = ["ProdaDevice", "SimulatorState", "create_app", "run_server"]
@@ -139,11 +148,7 @@ def create_app(
         Route(f"{CLAIMING_PATH}/Claim", _claim, methods=["POST"]),
         Route(PRODA_TOKEN_PATH, _token, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.simulator = state
-    if faults is not None:
-        app.add_middleware(FaultMiddleware, injector=faults)
-    return app
+    return build_simulator_app(routes, state, faults)
 
 
 async def _record(request: Request) -> Response:
@@ -163,15 +168,17 @@ async def _record(request: Request) -> Response:
             return _outcome(403, "security", ACCESS_CODE_REQUIRED)
         if not secrets.compare_digest(requested.access_code, stored.access_code):
             return _outcome(403, "security", ACCESS_CODE_INVALID)
-    return _fhir(record_bundle(stored.record))
+    return fhir_response(record_bundle(stored.record))
 
 
 async def _claim(request: Request) -> Response:
     state: SimulatorState = request.app.state.simulator
-    if state.device is not None and not _has_token(state, request):
+    if state.device is not None and not token_is_live(
+        request, state.tokens, state.clock
+    ):
         return _outcome(401, "login", "INVALID_TOKEN")
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
+    key = idempotency_key(request, IDEMPOTENCY_HEADER)
+    if key is None:
         return _outcome(400, "required", "IDEMPOTENCY_KEY_MISSING")
     state.claim_requests += 1
 
@@ -179,7 +186,7 @@ async def _claim(request: Request) -> Response:
     # NOTE: a reused key with a different body also gets the first decision.
     existing = state.claims_by_key.get(key)
     if existing is not None:
-        return _fhir(
+        return fhir_response(
             state.claims[existing],
             status_code=201,
             location=f"{CLAIMING_PATH}/ClaimResponse/{existing}",
@@ -200,7 +207,7 @@ async def _claim(request: Request) -> Response:
     )
     state.claims[claim_id] = resource
     state.claims_by_key[key] = claim_id
-    return _fhir(
+    return fhir_response(
         resource,
         status_code=201,
         location=f"{CLAIMING_PATH}/ClaimResponse/{claim_id}",
@@ -212,8 +219,7 @@ async def _token(request: Request) -> Response:
     if state.device is None:
         return _oauth_error(404, "invalid_request", "no PRODA device is registered")
     state.token_requests += 1
-    body = (await request.body()).decode(errors="replace")
-    form = {name: values[0] for name, values in parse_qs(body).items()}
+    form = await read_form(request)
     if form.get("grant_type") != JWT_BEARER_GRANT:
         return _oauth_error(400, "unsupported_grant_type", "use the JWT bearer grant")
     if form.get("client_id") != state.device.client_id:
@@ -221,17 +227,13 @@ async def _token(request: Request) -> Response:
     problem = _assertion_problem(state, state.device, request, form.get("assertion"))
     if problem is not None:
         return _oauth_error(400, "invalid_grant", problem)
-    token = secrets.token_urlsafe(24)
-    state.tokens[token] = state.clock() + state.token_lifetime
-    return Response(
-        json.dumps(
-            {
-                "access_token": token,
-                "token_type": "Bearer",
-                "expires_in": state.token_lifetime,
-            }
-        ),
-        media_type="application/json",
+    token = issue_token(state.tokens, state.clock() + state.token_lifetime)
+    return json_response(
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": state.token_lifetime,
+        }
     )
 
 
@@ -251,34 +253,19 @@ def _assertion_problem(
         return "iss must be the organisation's RA number"
     if claims.get("sub") != device.device_name:
         return "sub must be the device name"
-    if claims.get("aud") != str(request.url.replace(query="")):
+    if claims.get("aud") != endpoint_url(request):
         return "aud must be the token endpoint URL"
     exp = claims.get("exp")
-    if (
-        not isinstance(exp, int | float)
-        or not now < exp <= now + MAX_ASSERTION_LIFETIME + 1
-    ):
-        return "exp is missing, past, or more than five minutes ahead"
-    jti = claims.get("jti")
-    state.used_jtis = {j: e for j, e in state.used_jtis.items() if e > now}
-    if not isinstance(jti, str) or not jti or jti in state.used_jtis:
-        return "jti is missing or was used before"
-    state.used_jtis[jti] = float(exp)
-    return None
-
-
-def _has_token(state: SimulatorState, request: Request) -> bool:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    expires = state.tokens.get(token) if scheme == "Bearer" else None
-    return expires is not None and expires > state.clock()
+    return expiry_problem(exp, now) or jti_problem(
+        state.used_jtis, claims.get("jti"), exp, now
+    )
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
-    log.info("token request rejected: HTTP %d %s (%s)", status, error, description)
-    return Response(
-        json.dumps({"error": error, "error_description": description}),
-        status_code=status,
-        media_type="application/json",
+    # The PRODA endpoint writes json.dumps' spaced layout, unlike JSONResponse,
+    # so its error bodies stay byte for byte what clients have received.
+    return oauth_error(
+        status, error, description, logger=log, response_type=json_response
     )
 
 
@@ -327,28 +314,7 @@ def _decide(claim_id: str, claim: Claim) -> ClaimResult:
 
 
 def _outcome(status: int, code: str, detail: str) -> Response:
-    log.info("request rejected: HTTP %d %s", status, detail)
-    outcome = {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": code,
-                "details": {"coding": [{"system": ISSUE_SYSTEM, "code": detail}]},
-            }
-        ],
-    }
-    return _fhir(outcome, status_code=status)
-
-
-def _fhir(
-    resource: Mapping[str, Any], *, status_code: int = 200, location: str | None = None
-) -> Response:
-    headers = {"Location": location} if location is not None else None
-    body = json.dumps(resource, ensure_ascii=False).encode()
-    return Response(
-        body, status_code=status_code, headers=headers, media_type=FHIR_JSON
-    )
+    return outcome_response(status, code, detail, system=ISSUE_SYSTEM, logger=log)
 
 
 @contextmanager
@@ -366,39 +332,12 @@ def run_server(
     signed by that CA, as the My Health Record gateway requires the NASH PKI
     certificate.
     """
-    if host not in LOOPBACK_HOSTS:
-        raise ValueError(
-            f"run_server host {host!r} is not a loopback address. "
-            "Use 127.0.0.1 so the simulator stays on this machine."
-        )
-    config = uvicorn.Config(
+    with serve_on_loopback(
         app,
+        name="Medicare",
         host=host,
-        port=0,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-        ssl_ca_certs=client_ca,
-        ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ws="none",
-        http="h11",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="medicare-simulator", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "The Medicare simulator did not start within 10 s; see the "
-                    "uvicorn error logged above."
-                )
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"https://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        certfile=certfile,
+        keyfile=keyfile,
+        client_ca=client_ca,
+    ) as base_url:
+        yield base_url

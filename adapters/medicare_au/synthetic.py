@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from carecert.adapters.fhir.code_systems import SNOMED_CT_SYSTEM
 from carecert.adapters.identifiers import (
     luhn_check_digit,
     medicare_check_digit,
@@ -54,7 +55,7 @@ __all__ = [
     "synthetic_patients",
 ]
 
-SNOMED = "http://snomed.info/sct"
+SNOMED = SNOMED_CT_SYSTEM
 
 
 def healthcare_identifier(kind: HealthcareIdentifierKind, rng: random.Random) -> str:

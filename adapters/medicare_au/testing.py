@@ -7,12 +7,11 @@ each patient-data operation.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
@@ -36,6 +35,7 @@ from carecert.adapters.medicare_au.synthetic import (
 )
 from carecert.adapters.models import Identifier, PatientRecord
 from carecert.adapters.provider import HealthcareProvider
+from carecert.harness.provider_keys import write_self_signed
 from carecert.harness.providers import HarnessKeys, ProviderHarness
 
 __all__ = ["MedicareHarness", "write_pkcs12"]
@@ -127,35 +127,20 @@ def write_pkcs12(private_key_path: Path, password: str) -> Path:
     simulator accepts it, because that simulator checks no client
     certificate.
     """
-    path = private_key_path.parent / PKCS12_NAME
-    if path.exists():
-        return path
-    key = serialization.load_pem_private_key(private_key_path.read_bytes(), None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "carecert synthetic organisation"),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, SAMPLE_HPIO),
-        ]
-    )
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(
-        pkcs12.serialize_key_and_certificates(
+
+    def encode(key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> bytes:
+        return pkcs12.serialize_key_and_certificates(
             b"carecert",
             key,
             certificate,
             None,
             serialization.BestAvailableEncryption(password.encode()),
         )
+
+    return write_self_signed(
+        private_key_path,
+        PKCS12_NAME,
+        "carecert synthetic organisation",
+        encode=encode,
+        extra_subject=[x509.NameAttribute(NameOID.SERIAL_NUMBER, SAMPLE_HPIO)],
     )
-    return path

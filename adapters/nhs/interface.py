@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from carecert.adapters.appointment_times import check_appointment_times
-from carecert.adapters.compliance import ComplianceGuard, UserSession
+from carecert.adapters.client import HttpProvider
+from carecert.adapters.compliance import UserSession
 from carecert.adapters.errors import ConfigurationError, InvalidResponseError
 from carecert.adapters.fhir.elements import FHIR_JSON
-from carecert.adapters.fhir.responses import map_body
-from carecert.adapters.http_errors import transport_error
 from carecert.adapters.identifiers import (
     NHS_NUMBER_SYSTEM,
     is_valid_nhs_number,
@@ -52,14 +51,11 @@ from carecert.adapters.nhs.responses import (
 )
 from carecert.adapters.provider import (
     AuthMethod,
-    HealthcareProvider,
     MfaKind,
     ProviderHost,
     ProviderInfo,
     ProviderType,
 )
-from carecert.adapters.resilience.retry import Retrier
-from carecert.adapters.transport import build_async_client
 
 if TYPE_CHECKING:
     from carecert.harness.providers import ProviderHarness
@@ -78,7 +74,7 @@ _HOST_PURPOSE = (
 )
 
 
-class NHSInterface(HealthcareProvider):
+class NHSInterface(HttpProvider):
     """NHS England through its API platform.
 
     Config keys: ``api_key`` (or ``$NHS_API_KEY``), ``environment``
@@ -112,6 +108,8 @@ class NHSInterface(HealthcareProvider):
         openapi="openapi.yaml",
         package="carecert.adapters.nhs",
     )
+    # NHS England de-duplicates on X-Request-ID, which every request carries.
+    idempotency_header = "X-Request-ID"
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -122,9 +120,7 @@ class NHSInterface(HealthcareProvider):
         # requests still carry the application's token. NHS CIS2 token exchange
         # is not implemented, because UserSession carries no ID token.
         self._auth = self._client_assertion_auth()
-        self.guard = ComplianceGuard(self.info, config)
-        # Built now so that a bad TLS, timeout or transport setting fails here.
-        self._client: httpx.AsyncClient | None = build_async_client(self.info, config)
+        self._open()
 
     @classmethod
     def carecert_harness(cls) -> ProviderHarness:
@@ -133,17 +129,6 @@ class NHSInterface(HealthcareProvider):
         from carecert.adapters.nhs.testing import NHSHarness
 
         return NHSHarness()
-
-    async def initialize(self) -> None:
-        """Build the HTTP client again if aclose() closed it."""
-        self._http()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client. A later call builds a new one."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-        self.guard.close()
 
     async def get_patient_record(
         self,
@@ -226,7 +211,7 @@ class NHSInterface(HealthcareProvider):
             operation=operation,
             session=session,
         ):
-            response = await self._send(
+            response = await self._send_with_request_id(
                 operation,
                 "POST",
                 self.endpoints.appointment_url(),
@@ -241,7 +226,7 @@ class NHSInterface(HealthcareProvider):
     async def _read_patient(
         self, number: str, operation: str, correlation_id: str | None
     ) -> Patient:
-        response = await self._send(
+        response = await self._send_with_request_id(
             operation,
             "GET",
             self.endpoints.patient_url(number),
@@ -274,7 +259,7 @@ class NHSInterface(HealthcareProvider):
         operation: str,
         correlation_id: str | None,
     ) -> ClinicalEntries:
-        response = await self._send(
+        response = await self._send_with_request_id(
             operation,
             "POST",
             self.endpoints.structured_record_url(),
@@ -320,7 +305,7 @@ class NHSInterface(HealthcareProvider):
             booked = booked.model_copy(update={"id": _id_from_location(location)})
         return booked
 
-    async def _send(
+    async def _send_with_request_id(
         self,
         operation: str,
         method: str,
@@ -355,16 +340,7 @@ class NHSInterface(HealthcareProvider):
                 )
             return response
 
-        retrier = Retrier.from_config(self.info.id, self.config)
-        response = await retrier.send(
-            operation,
-            attempt,
-            replay_safe=True,
-            raise_for_response=partial(raise_for_status, self.info.id, operation),
-            error_for_transport=partial(transport_error, self.info.id, operation),
-        )
-        raise_for_status(self.info.id, operation, response)
-        return response
+        return await self._send_with_retries(operation, attempt, replay_safe=True)
 
     async def _send_once(
         self,
@@ -375,7 +351,7 @@ class NHSInterface(HealthcareProvider):
         request_id: str,
         correlation_id: str | None,
     ) -> httpx.Response:
-        """Send one attempt. httpx errors propagate to the Retrier in _send."""
+        """Send one attempt. httpx errors propagate to the Retrier."""
         client = self._http()
         headers = {"Accept": FHIR_JSON, "X-Request-ID": request_id}
         if correlation_id is not None:
@@ -392,17 +368,10 @@ class NHSInterface(HealthcareProvider):
             headers["apikey"] = self._api_key
         return await client.request(method, url, headers=headers, content=content)
 
-    def _map(
-        self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
-    ) -> _T:
-        return map_body(self.info.id, operation, what, mapper, body)
+    def _raise_for_status(self, operation: str, response: httpx.Response) -> None:
+        raise_for_status(self.info.id, operation, response)
 
     # Setup
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = build_async_client(self.info, self.config)
-        return self._client
 
     def _ods_code(self) -> str | None:
         value = self.config.get("ods_code")

@@ -13,6 +13,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from carecert.adapters.fhir.bundle import (
+    SUBJECT_ELEMENTS,
+    bundle_resources,
+    collection_bundle,
+)
+from carecert.adapters.fhir.clinical import (
+    allergy_from_fhir,
+    allergy_to_fhir,
+    condition_from_fhir,
+    condition_to_fhir,
+    medication_statement_from_fhir,
+    medication_statement_to_fhir,
+)
 from carecert.adapters.fhir.elements import (
     MappingError,
     identifier_from_fhir,
@@ -28,14 +41,6 @@ from carecert.adapters.models import (
     Condition,
     MedicationStatement,
     RecordType,
-)
-from carecert.adapters.nhs.mapping import (
-    allergy_from_fhir,
-    allergy_to_fhir,
-    condition_from_fhir,
-    condition_to_fhir,
-    medication_statement_from_fhir,
-    medication_statement_to_fhir,
 )
 
 __all__ = [
@@ -142,11 +147,7 @@ def record_bundle(
     resources += [medication_statement_to_fhir(m, subject=subject) for m in medications]
     resources += [allergy_to_fhir(a, patient=subject) for a in allergies]
     resources += [condition_to_fhir(c, subject=subject) for c in conditions]
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": resource} for resource in resources],
-    }
+    return collection_bundle(resources)
 
 
 def clinical_entries_from_bundle(
@@ -159,18 +160,7 @@ def clinical_entries_from_bundle(
     Bundle and every clinical entry's subject must be that patient, because
     mixing in another patient's record is a clinical safety failure.
     """
-    bundle = require_type(resource, "Bundle")
-    located = [
-        (
-            f"{path}.resource",
-            require_object(
-                require_object(entry, "Bundle", path).get("resource"),
-                "Bundle",
-                f"{path}.resource",
-            ),
-        )
-        for path, entry in items(bundle, "entry", "Bundle")
-    ]
+    located = bundle_resources(resource)
     if nhs_number is not None:
         _check_single_patient(located, nhs_number)
     entries = [entry for _path, entry in located]
@@ -187,13 +177,6 @@ def clinical_entries_from_bundle(
         elif kind == "Condition":
             conditions.append(condition_from_fhir(entry))
     return ClinicalEntries(tuple(medications), tuple(allergies), tuple(conditions))
-
-
-_SUBJECT_ELEMENTS = {
-    "MedicationStatement": "subject",
-    "Condition": "subject",
-    "AllergyIntolerance": "patient",
-}
 
 
 def _check_single_patient(
@@ -213,7 +196,7 @@ def _check_single_patient(
         if isinstance(entry.get("id"), str):
             patient_references.add(f"Patient/{entry['id']}")
     for path, entry in located:
-        element = _SUBJECT_ELEMENTS.get(str(entry.get("resourceType")))
+        element = SUBJECT_ELEMENTS.get(str(entry.get("resourceType")))
         if element is None:
             continue
         reference = entry.get(element)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -19,9 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
 
-import uvicorn
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
@@ -32,7 +29,17 @@ from starlette.routing import Route
 
 from carecert.adapters.fhir.elements import FHIR_JSON, MappingError
 from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM, is_valid_nhs_number
-from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
+from carecert.adapters.mock.assertions import endpoint_url, import_rsa_key, spend_jti
+from carecert.adapters.mock.faults import FaultInjector
+from carecert.adapters.mock.oauth import (
+    issue_token,
+    oauth_error,
+    read_form,
+    token_is_live,
+)
+from carecert.adapters.mock.responses import operation_outcome
+from carecert.adapters.mock.server import serve_on_loopback
+from carecert.adapters.mock.simulator_app import build_simulator_app
 from carecert.adapters.models import Appointment, AppointmentStatus, RecordType
 from carecert.adapters.nhs.auth import (
     ASSERTION_LIFETIME,
@@ -41,7 +48,6 @@ from carecert.adapters.nhs.auth import (
 )
 from carecert.adapters.nhs.endpoints import (
     GP_BASE_PATH,
-    LOOPBACK_HOSTS,
     PDS_BASE_PATH,
     TOKEN_PATH,
 )
@@ -102,16 +108,9 @@ def create_app(
     ``token_lifetime`` is the access token lifetime in seconds. ``faults``
     wraps every route in FaultMiddleware with that injector.
     """
-    key = None
-    if public_key is not None:
-        key = (
-            public_key
-            if isinstance(public_key, RSAKey)
-            else RSAKey.import_key(public_key)
-        )
     state = SimulatorState(
         patients=dict(synthetic_patients() if patients is None else patients),
-        public_key=key,
+        public_key=None if public_key is None else import_rsa_key(public_key),
         api_key=api_key,
         key_id=key_id,
         token_lifetime=token_lifetime,
@@ -127,11 +126,7 @@ def create_app(
         ),
         Route(f"{GP_BASE_PATH}/Appointment", _book, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.simulator = state
-    if faults is not None:
-        app.add_middleware(FaultMiddleware, injector=faults)
-    return app
+    return build_simulator_app(routes, state, faults)
 
 
 # Token endpoint
@@ -140,30 +135,21 @@ def create_app(
 async def _token(request: Request) -> Response:
     state: SimulatorState = request.app.state.simulator
     state.token_requests += 1
-    body = (await request.body()).decode(errors="replace")
-    form = {name: values[0] for name, values in parse_qs(body).items()}
+    form = await read_form(request)
     if form.get("grant_type") != "client_credentials":
         return _oauth_error(
-            request,
-            400,
-            "unsupported_grant_type",
-            "grant_type must be client_credentials",
+            400, "unsupported_grant_type", "grant_type must be client_credentials"
         )
     if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
-        return _oauth_error(
-            request, 400, "invalid_request", "client_assertion_type is invalid"
-        )
+        return _oauth_error(400, "invalid_request", "client_assertion_type is invalid")
     if state.public_key is None:
-        return _oauth_error(
-            request, 401, "invalid_client", "no public key is registered"
-        )
+        return _oauth_error(401, "invalid_client", "no public key is registered")
     problem = _assertion_problem(state, form.get("client_assertion", ""), request)
     if problem is not None:
-        return _oauth_error(request, 401, "invalid_client", problem)
+        return _oauth_error(401, "invalid_client", problem)
 
-    token = secrets.token_urlsafe(24)
     now = state.clock()
-    state.tokens[token] = now + state.token_lifetime
+    token = issue_token(state.tokens, now + state.token_lifetime)
     return JSONResponse(
         {
             "access_token": token,
@@ -184,7 +170,7 @@ def _assertion_problem(
         return f"client_assertion signature or format is invalid ({type(exc).__name__})"
     header, claims = token.header, token.claims
     now = state.clock()
-    audience = str(request.url.replace(query=""))
+    audience = endpoint_url(request)
     if state.key_id is not None and header.get("kid") != state.key_id:
         return "kid does not name a registered public key"
     if not claims.get("iss") or claims.get("iss") != claims.get("sub"):
@@ -201,27 +187,13 @@ def _assertion_problem(
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti:
         return "jti is missing"
-    state.used_jtis = {j: e for j, e in state.used_jtis.items() if e > now}
-    if jti in state.used_jtis:
+    if not spend_jti(state.used_jtis, jti, exp, now):
         return "jti has been used before"
-    state.used_jtis[jti] = float(exp)
     return None
 
 
-def _oauth_error(
-    request: Request, status: int, error: str, description: str
-) -> Response:
-    log.info(
-        "rejected %s %s: HTTP %d %s (%s)",
-        request.method,
-        request.url.path,
-        status,
-        error,
-        description,
-    )
-    return JSONResponse(
-        {"error": error, "error_description": description}, status_code=status
-    )
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    return oauth_error(status, error, description, logger=log)
 
 
 # FHIR endpoints
@@ -357,9 +329,7 @@ def _section(
 def _rejection(state: SimulatorState, request: Request) -> Response | None:
     """Return the error response for a request PDS would reject, else None."""
     if state.public_key is not None:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        expires_at = state.tokens.get(token) if scheme == "Bearer" else None
-        if expires_at is None or expires_at <= state.clock():
+        if not token_is_live(request, state.tokens, state.clock):
             return _outcome(request, 401, "forbidden", "ACCESS_DENIED")
     elif state.api_key is not None:
         if not secrets.compare_digest(request.headers.get("apikey", ""), state.api_key):
@@ -397,24 +367,7 @@ def _outcome(request: Request, status: int, code: str, spine_code: str) -> Respo
         status,
         spine_code,
     )
-    outcome = {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": code,
-                "details": {
-                    "coding": [
-                        {
-                            "system": SPINE_ERROR_SYSTEM,
-                            "version": "1",
-                            "code": spine_code,
-                        }
-                    ]
-                },
-            }
-        ],
-    }
+    outcome = operation_outcome(code, SPINE_ERROR_SYSTEM, spine_code, version="1")
     return _fhir(request, outcome, status_code=status)
 
 
@@ -454,45 +407,12 @@ def run_server(
     never exposes the simulator to the network. TLS is on when
     ``ssl_certfile`` is given.
     """
-    if host not in LOOPBACK_HOSTS:
-        raise ValueError(
-            f"run_server host {host!r} is not a loopback address. "
-            "Use 127.0.0.1 so the simulator stays on this machine."
-        )
-    config = uvicorn.Config(
+    with serve_on_loopback(
         app,
+        name="NHS",
         host=host,
         port=port,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ws="none",
-        http="h11",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="nhs-simulator", daemon=True)
-    thread.start()
-    try:
-        _wait_until_started(server, thread)
-        bound_port = server.servers[0].sockets[0].getsockname()[1]
-        scheme = "https" if ssl_certfile else "http"
-        authority = f"[{host}]" if ":" in host else host
-        yield f"{scheme}://{authority}:{bound_port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError(
-                "The NHS simulator server stopped during startup; "
-                "see the uvicorn error logged above."
-            )
-        if time.monotonic() > deadline:
-            raise RuntimeError("The NHS simulator server did not start within 10 s.")
-        time.sleep(0.01)
+        certfile=ssl_certfile,
+        keyfile=ssl_keyfile,
+    ) as base_url:
+        yield base_url

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from carecert.adapters.fhir.code_systems import SNOMED_CT_SYSTEM
 from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM
 from carecert.adapters.models import (
     Address,
@@ -35,7 +36,7 @@ __all__ = [
     "synthetic_patients",
 ]
 
-SNOMED_CT = "http://snomed.info/sct"
+SNOMED_CT = SNOMED_CT_SYSTEM
 
 UNKNOWN_NHS_NUMBER = "9111231130"
 """A valid NHS number that no synthetic patient has, so lookups return 404."""

@@ -2,39 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from carecert.adapters.auth import OAuth2BearerAuth
-from carecert.adapters.compliance import ComplianceGuard, UserSession
+from carecert.adapters.client import HttpProvider
+from carecert.adapters.compliance import UserSession
 from carecert.adapters.errors import (
     ConfigurationError,
     InvalidResponseError,
     ResourceNotFoundError,
 )
-from carecert.adapters.fhir.elements import FHIR_JSON
-from carecert.adapters.fhir.responses import map_body
-from carecert.adapters.http_errors import transport_error
 from carecert.adapters.identifiers import validate_nuhsa, validate_spanish_id
 from carecert.adapters.models import Appointment, Identifier, Patient, Prescription
 from carecert.adapters.provider import (
     AuthMethod,
-    HealthcareProvider,
     ProviderHost,
     ProviderInfo,
     ProviderType,
 )
-from carecert.adapters.resilience.idempotency import (
-    is_replay_safe,
-    new_idempotency_key,
-)
-from carecert.adapters.resilience.retry import Retrier
+from carecert.adapters.resilience.idempotency import new_idempotency_key
 from carecert.adapters.sas.auth import build_token_source, tls_config
 from carecert.adapters.sas.booking import appointment_request, centre_identifier
 from carecert.adapters.sas.codes import (
@@ -69,10 +61,8 @@ log = logging.getLogger("carecert.sas")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 """Header whose value the appointment service de-duplicates bookings on."""
 
-_T = TypeVar("_T")
 
-
-class SASInterface(HealthcareProvider):
+class SASInterface(HttpProvider):
     """The Servicio Andaluz de Salud (Andalusia, Spain) through its FHIR R4 APIs.
 
     Config keys:
@@ -107,6 +97,7 @@ class SASInterface(HealthcareProvider):
         openapi="openapi.yaml",
         package="carecert.adapters.sas",
     )
+    idempotency_header = IDEMPOTENCY_HEADER
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -118,11 +109,7 @@ class SASInterface(HealthcareProvider):
         self.tokens = build_token_source(
             self.info, self._client_config, self.endpoints.token_url
         )
-        self.guard = ComplianceGuard(self.info, config)
-        # Built now so that a bad TLS, timeout or transport setting fails here.
-        self._client: httpx.AsyncClient | None = None
-        self._auth: OAuth2BearerAuth | None = None
-        self._http()
+        self._open()
 
     @classmethod
     def carecert_harness(cls) -> ProviderHarness:
@@ -131,18 +118,6 @@ class SASInterface(HealthcareProvider):
         from carecert.adapters.sas.testing import SASHarness
 
         return SASHarness()
-
-    async def initialize(self) -> None:
-        """Build the HTTP client again if aclose() closed it."""
-        self._http()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client. A later call builds a new one."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-            self._auth = None
-        self.guard.close()
 
     async def get_patient(
         self,
@@ -282,54 +257,14 @@ class SASInterface(HealthcareProvider):
 
     # Requests
 
-    async def _send(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        request_headers = {"Accept": FHIR_JSON, **(headers or {})}
-        content = None
-        if body is not None:
-            request_headers["Content-Type"] = FHIR_JSON
-            content = json.dumps(body, ensure_ascii=False).encode()
+    def _build_client(self) -> httpx.AsyncClient:
+        return build_async_client(self.info, self._client_config)
 
-        async def attempt() -> httpx.Response:
-            client = self._http()
-            return await client.request(
-                method,
-                url,
-                params=params,
-                headers=request_headers,
-                content=content,
-                auth=self._auth,
-            )
+    def _build_auth(self, client: httpx.AsyncClient) -> OAuth2BearerAuth:
+        return OAuth2BearerAuth(self.tokens, client)
 
-        retrier = Retrier.from_config(self.info.id, self.config)
-        response = await retrier.send(
-            operation,
-            attempt,
-            replay_safe=is_replay_safe(method, request_headers, IDEMPOTENCY_HEADER),
-            raise_for_response=partial(raise_for_status, self.info.id, operation),
-            error_for_transport=partial(transport_error, self.info.id, operation),
-        )
+    def _raise_for_status(self, operation: str, response: httpx.Response) -> None:
         raise_for_status(self.info.id, operation, response)
-        return response
-
-    def _map(
-        self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
-    ) -> _T:
-        return map_body(self.info.id, operation, what, mapper, body, value_errors=True)
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = build_async_client(self.info, self._client_config)
-            self._auth = OAuth2BearerAuth(self.tokens, self._client)
-        return self._client
 
 
 def _documents(patient: Patient) -> set[str]:

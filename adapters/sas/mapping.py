@@ -12,37 +12,28 @@ participant, named by its code or, where only a name is known, by the name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from carecert.adapters.fhir.datatypes import (
-    CONFIDENTIALITY_SYSTEM,
-    address_from_fhir,
-    address_to_fhir,
-    contact_point_from_fhir,
-    contact_point_to_fhir,
-    human_name_from_fhir,
-    human_name_to_fhir,
-    is_restricted,
+from carecert.adapters.fhir import patient as fhir_patient
+from carecert.adapters.fhir.appointment import (
+    optional_instant,
+    participant_identifiers,
+    schedule_to_fhir,
 )
+from carecert.adapters.fhir.datatypes import CONFIDENTIALITY_SYSTEM
 from carecert.adapters.fhir.elements import (
     MappingError,
     coding_from_concept,
-    format_instant,
-    identifier_from_fhir,
     identifier_to_fhir,
     items,
     optional_str,
-    parse_date,
-    parse_instant,
-    require_object,
     require_str,
     require_type,
 )
+from carecert.adapters.fhir.patient import PatientProfile
 from carecert.adapters.models import (
     Appointment,
     AppointmentStatus,
-    Identifier,
     Patient,
 )
 from carecert.adapters.sas.codes import (
@@ -63,41 +54,13 @@ __all__ = [
 # Patient
 
 
+PATIENT_PROFILE = PatientProfile(missing_identifier="missing; a NUHSA is required")
+"""SAS Patients: FHIR R4 core, labelled ``R`` only when restricted."""
+
+
 def patient_to_fhir(patient: Patient) -> dict[str, Any]:
     """Map a canonical Patient to a FHIR R4 Patient."""
-    resource: dict[str, Any] = {"resourceType": "Patient"}
-    if patient.id is not None:
-        resource["id"] = patient.id
-
-    if patient.restricted:
-        resource["meta"] = {
-            "security": [
-                {"system": CONFIDENTIALITY_SYSTEM, "code": "R", "display": "restricted"}
-            ]
-        }
-    resource["identifier"] = [identifier_to_fhir(i) for i in patient.identifiers]
-
-    if patient.names:
-        resource["name"] = [human_name_to_fhir(name) for name in patient.names]
-    if patient.telecom:
-        resource["telecom"] = [contact_point_to_fhir(c) for c in patient.telecom]
-    if patient.gender is not None:
-        resource["gender"] = patient.gender.value
-    if patient.birth_date is not None:
-        resource["birthDate"] = patient.birth_date.isoformat()
-    if patient.deceased_at is not None:
-        resource["deceasedDateTime"] = format_instant(patient.deceased_at)
-
-    if patient.addresses:
-        resource["address"] = [address_to_fhir(a) for a in patient.addresses]
-    if patient.general_practitioner is not None:
-        resource["generalPractitioner"] = [
-            {
-                "type": "Organization",
-                "identifier": identifier_to_fhir(patient.general_practitioner),
-            }
-        ]
-    return resource
+    return fhir_patient.patient_to_fhir(patient, PATIENT_PROFILE)
 
 
 def patient_from_fhir(resource: Any) -> Patient:
@@ -106,49 +69,7 @@ def patient_from_fhir(resource: Any) -> Patient:
     Raises MappingError for a missing or malformed field, and pydantic's
     ValidationError for a value the canonical model rejects.
     """
-    where = "Patient"
-    body = require_type(resource, where)
-    identifiers = tuple(
-        identifier_from_fhir(item, where, path)
-        for path, item in items(body, "identifier", where)
-    )
-    if not identifiers:
-        raise MappingError(where, "identifier", "missing; a NUHSA is required")
-    practitioner = None
-    for path, item in items(body, "generalPractitioner", where):
-        reference = require_object(item, where, path)
-        if reference.get("identifier") is not None:
-            practitioner = identifier_from_fhir(
-                reference["identifier"], where, f"{path}.identifier"
-            )
-            break
-    birth = body.get("birthDate")
-    deceased = body.get("deceasedDateTime")
-    return Patient(
-        id=optional_str(body.get("id"), where, "id"),
-        identifiers=identifiers,
-        names=tuple(
-            human_name_from_fhir(item, where, path)
-            for path, item in items(body, "name", where)
-        ),
-        gender=optional_str(body.get("gender"), where, "gender"),
-        birth_date=None if birth is None else parse_date(birth, where, "birthDate"),
-        deceased_at=(
-            None
-            if deceased is None
-            else parse_instant(deceased, where, "deceasedDateTime")
-        ),
-        addresses=tuple(
-            address_from_fhir(item, where, path)
-            for path, item in items(body, "address", where)
-        ),
-        telecom=tuple(
-            contact_point_from_fhir(item, where, path)
-            for path, item in items(body, "telecom", where)
-        ),
-        general_practitioner=practitioner,
-        restricted=is_restricted(body, where),
-    )
+    return fhir_patient.patient_from_fhir(resource, PATIENT_PROFILE)
 
 
 # Appointment
@@ -170,14 +91,7 @@ def appointment_to_fhir(appointment: Appointment) -> dict[str, Any]:
         specialty["display"] = display
     resource["specialty"] = [{"coding": [specialty]}]
 
-    if appointment.description is not None:
-        resource["description"] = appointment.description
-    if appointment.start is not None:
-        resource["start"] = format_instant(appointment.start)
-    if appointment.end is not None:
-        resource["end"] = format_instant(appointment.end)
-    if appointment.created is not None:
-        resource["created"] = format_instant(appointment.created)
+    resource.update(schedule_to_fhir(appointment))
 
     location: dict[str, Any] = {
         "type": "Location",
@@ -214,31 +128,15 @@ def appointment_from_fhir(resource: Any) -> Appointment:
             break
     if specialty is None:
         raise MappingError(where, "specialty", f"no coding in {SPECIALTY_SYSTEM}")
-    actors: dict[str, Identifier] = {}
-    for path, participant in items(body, "participant", where):
-        participant = require_object(participant, where, path)
-        actor = require_object(participant.get("actor") or {}, where, f"{path}.actor")
-        kind = actor.get("type")
-        if kind in ("Patient", "Location") and kind not in actors:
-            actors[kind] = identifier_from_fhir(
-                actor.get("identifier"), where, f"{path}.actor.identifier"
-            )
-    for kind in ("Patient", "Location"):
-        if kind not in actors:
-            raise MappingError(where, "participant", f"no {kind} participant")
+    actors = participant_identifiers(body, ("Patient", "Location"))
     return Appointment(
         id=optional_str(body.get("id"), where, "id"),
         patient=actors["Patient"],
         location=actors["Location"],
         appointment_type=specialty,
         status=AppointmentStatus(require_str(body.get("status"), where, "status")),
-        start=_instant(body, "start"),
-        end=_instant(body, "end"),
+        start=optional_instant(body, "start"),
+        end=optional_instant(body, "end"),
         description=optional_str(body.get("description"), where, "description"),
-        created=_instant(body, "created"),
+        created=optional_instant(body, "created"),
     )
-
-
-def _instant(body: Mapping[str, Any], key: str) -> Any:
-    value = body.get(key)
-    return None if value is None else parse_instant(value, "Appointment", key)

@@ -12,37 +12,48 @@ run_server with ``client_ca`` checks mutual TLS.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import secrets
-import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
 
-import uvicorn
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from carecert.adapters.auth import CLIENT_ASSERTION_TYPE, MAX_ASSERTION_LIFETIME
-from carecert.adapters.fhir.elements import FHIR_JSON, MappingError
+from carecert.adapters.auth import CLIENT_ASSERTION_TYPE
+from carecert.adapters.fhir.elements import MappingError
 from carecert.adapters.identifiers import is_valid_nuhsa
-from carecert.adapters.mock.faults import FaultInjector, FaultMiddleware
+from carecert.adapters.mock.assertions import (
+    endpoint_url,
+    expiry_problem,
+    import_rsa_key,
+    jti_problem,
+)
+from carecert.adapters.mock.faults import FaultInjector
+from carecert.adapters.mock.idempotency import idempotency_key
+from carecert.adapters.mock.oauth import (
+    basic_client_problem,
+    check_scoped_bearer,
+    issue_scoped_token,
+    oauth_error,
+    read_form,
+)
+from carecert.adapters.mock.responses import fhir_response, outcome_response
+from carecert.adapters.mock.server import serve_on_loopback
+from carecert.adapters.mock.simulator_app import build_simulator_app
 from carecert.adapters.models import Appointment, AppointmentStatus
 from carecert.adapters.sas.auth import SCOPES
 from carecert.adapters.sas.codes import NUHSA_SYSTEM
-from carecert.adapters.sas.endpoints import API_PATH, LOOPBACK_HOSTS, TOKEN_PATH
+from carecert.adapters.sas.endpoints import API_PATH, TOKEN_PATH
 from carecert.adapters.sas.interface import IDEMPOTENCY_HEADER
 from carecert.adapters.sas.mapping import (
     appointment_from_fhir,
@@ -58,6 +69,7 @@ log = logging.getLogger("carecert.sas.simulator")
 
 ISSUE_SYSTEM = "urn:carecert:sas:simulator-error"
 _SLOT = timedelta(minutes=20)
+_NO_CLIENT_AUTHENTICATION = "authenticate with HTTP Basic or a client assertion"
 
 
 @dataclass
@@ -100,18 +112,11 @@ def create_app(
     """
     if client_secret is None and public_key is None:
         raise ValueError("Give client_secret, public_key or both.")
-    key = None
-    if public_key is not None:
-        key = (
-            public_key
-            if isinstance(public_key, RSAKey)
-            else RSAKey.import_key(public_key)
-        )
     state = SimulatorState(
         patients=dict(synthetic_patients() if patients is None else patients),
         client_id=client_id,
         client_secret=client_secret,
-        public_key=key,
+        public_key=None if public_key is None else import_rsa_key(public_key),
         key_id=key_id,
         token_lifetime=token_lifetime,
         clock=clock,
@@ -122,11 +127,7 @@ def create_app(
         Route("/Appointment", _book, methods=["POST"]),
         Route("/MedicationRequest", _prescriptions, methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.simulator = state
-    if faults is not None:
-        app.add_middleware(FaultMiddleware, injector=faults)
-    return app
+    return build_simulator_app(routes, state, faults)
 
 
 # Token endpoint
@@ -135,25 +136,19 @@ def create_app(
 async def _token(request: Request) -> Response:
     state: SimulatorState = request.app.state.simulator
     state.token_requests += 1
-    body = (await request.body()).decode(errors="replace")
-    form = {name: values[0] for name, values in parse_qs(body).items()}
+    form = await read_form(request)
     if form.get("grant_type") != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "use client_credentials")
     problem = _client_problem(state, request, form)
     if problem is not None:
         return _oauth_error(401, "invalid_client", problem)
-    requested = frozenset(form.get("scope", "").split())
-    if not requested or not requested <= set(SCOPES):
-        return _oauth_error(400, "invalid_scope", f"request some of {SCOPES}")
-    token = secrets.token_urlsafe(24)
-    state.tokens[token] = (state.clock() + state.token_lifetime, requested)
-    return JSONResponse(
-        {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": state.token_lifetime,
-            "scope": " ".join(sorted(requested)),
-        }
+    return issue_scoped_token(
+        form,
+        scopes=SCOPES,
+        tokens=state.tokens,
+        clock=state.clock,
+        lifetime=state.token_lifetime,
+        logger=log,
     )
 
 
@@ -162,21 +157,14 @@ def _client_problem(
 ) -> str | None:
     if "client_assertion" in form:
         return _assertion_problem(state, request, form)
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Basic" or state.client_secret is None:
-        return "authenticate with HTTP Basic or a client assertion"
-    try:
-        decoded = base64.b64decode(encoded).decode()
-    except (ValueError, UnicodeDecodeError):
-        return "the Basic credentials are not valid base64"
-    client_id, _, secret = decoded.partition(":")
-    # RFC 6749 section 2.3.1: both parts are form-urlencoded before base64.
-    if not (
-        secrets.compare_digest(unquote_plus(client_id), state.client_id)
-        and secrets.compare_digest(unquote_plus(secret), state.client_secret)
-    ):
-        return "unknown client or wrong secret"
-    return None
+    if state.client_secret is None:
+        return _NO_CLIENT_AUTHENTICATION
+    return basic_client_problem(
+        request,
+        state.client_id,
+        state.client_secret,
+        missing=_NO_CLIENT_AUTHENTICATION,
+    )
 
 
 def _assertion_problem(
@@ -195,27 +183,16 @@ def _assertion_problem(
         return "kid does not name the registered key"
     if claims.get("iss") != state.client_id or claims.get("sub") != state.client_id:
         return "iss and sub must be the client id"
-    if claims.get("aud") != str(request.url.replace(query="")):
+    if claims.get("aud") != endpoint_url(request):
         return "aud must be the token endpoint URL"
     exp = claims.get("exp")
-    if (
-        not isinstance(exp, int | float)
-        or not now < exp <= now + MAX_ASSERTION_LIFETIME + 1
-    ):
-        return "exp is missing, past, or more than five minutes ahead"
-    jti = claims.get("jti")
-    state.used_jtis = {j: e for j, e in state.used_jtis.items() if e > now}
-    if not isinstance(jti, str) or not jti or jti in state.used_jtis:
-        return "jti is missing or was used before"
-    state.used_jtis[jti] = float(exp)
-    return None
+    return expiry_problem(exp, now) or jti_problem(
+        state.used_jtis, claims.get("jti"), exp, now
+    )
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
-    log.info("token request rejected: HTTP %d %s (%s)", status, error, description)
-    return JSONResponse(
-        {"error": error, "error_description": description}, status_code=status
-    )
+    return oauth_error(status, error, description, logger=log)
 
 
 # FHIR endpoints
@@ -236,7 +213,7 @@ async def _patient(request: Request) -> Response:
     if stored.patient.restricted:
         for key in ("address", "telecom"):
             resource.pop(key, None)
-    return _fhir(resource)
+    return fhir_response(resource)
 
 
 async def _book(request: Request) -> Response:
@@ -244,8 +221,8 @@ async def _book(request: Request) -> Response:
     rejection = _rejection(state, request, "appointment:write")
     if rejection is not None:
         return rejection
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
+    key = idempotency_key(request, IDEMPOTENCY_HEADER)
+    if key is None:
         return _outcome(400, "required", "IDEMPOTENCY_KEY_MISSING")
     state.booking_requests += 1
     # A retry carries the key of the first attempt, and gets its appointment.
@@ -253,7 +230,9 @@ async def _book(request: Request) -> Response:
     existing = state.appointments_by_key.get(key)
     if existing is not None:
         stored = state.appointments[existing]
-        return _fhir(stored, status_code=201, location=f"/Appointment/{existing}")
+        return fhir_response(
+            stored, status_code=201, location=f"/Appointment/{existing}"
+        )
     try:
         requested = appointment_from_fhir(json.loads(await request.body()))
     except (MappingError, ValueError):
@@ -268,7 +247,9 @@ async def _book(request: Request) -> Response:
     appointment_id = booked.id or ""
     state.appointments[appointment_id] = resource
     state.appointments_by_key[key] = appointment_id
-    return _fhir(resource, status_code=201, location=f"/Appointment/{appointment_id}")
+    return fhir_response(
+        resource, status_code=201, location=f"/Appointment/{appointment_id}"
+    )
 
 
 async def _prescriptions(request: Request) -> Response:
@@ -282,7 +263,7 @@ async def _prescriptions(request: Request) -> Response:
     stored = state.patients.get(nuhsa)
     found = stored.prescriptions if stored is not None else ()
     base = str(request.base_url).rstrip("/")
-    return _fhir(search_bundle((prescription_to_fhir(p) for p in found), base))
+    return fhir_response(search_bundle((prescription_to_fhir(p) for p in found), base))
 
 
 def _booked(state: SimulatorState, requested: Appointment) -> Appointment:
@@ -305,38 +286,14 @@ def _booked(state: SimulatorState, requested: Appointment) -> Appointment:
 
 
 def _rejection(state: SimulatorState, request: Request, scope: str) -> Response | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    granted = state.tokens.get(token) if scheme == "Bearer" else None
-    if granted is None or granted[0] <= state.clock():
-        return _outcome(401, "login", "INVALID_TOKEN")
-    if scope not in granted[1]:
-        return _outcome(403, "forbidden", "INSUFFICIENT_SCOPE")
-    return None
+    rejected = check_scoped_bearer(request, state.tokens, state.clock, scope)
+    if rejected is None:
+        return None
+    return _outcome(rejected.status, rejected.issue_type, rejected.name)
 
 
 def _outcome(status: int, code: str, detail: str) -> Response:
-    log.info("request rejected: HTTP %d %s", status, detail)
-    outcome = {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": code,
-                "details": {"coding": [{"system": ISSUE_SYSTEM, "code": detail}]},
-            }
-        ],
-    }
-    return _fhir(outcome, status_code=status)
-
-
-def _fhir(
-    resource: Mapping[str, Any], *, status_code: int = 200, location: str | None = None
-) -> Response:
-    headers = {"Location": location} if location is not None else None
-    body = json.dumps(resource, ensure_ascii=False).encode()
-    return Response(
-        body, status_code=status_code, headers=headers, media_type=FHIR_JSON
-    )
+    return outcome_response(status, code, detail, system=ISSUE_SYSTEM, logger=log)
 
 
 # Socket server
@@ -356,39 +313,12 @@ def run_server(
     With ``client_ca`` (a PEM file) the server requires a client certificate
     signed by that CA, as SAS requires its provider certificate.
     """
-    if host not in LOOPBACK_HOSTS:
-        raise ValueError(
-            f"run_server host {host!r} is not a loopback address. "
-            "Use 127.0.0.1 so the simulator stays on this machine."
-        )
-    config = uvicorn.Config(
+    with serve_on_loopback(
         app,
+        name="SAS",
         host=host,
-        port=0,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-        ssl_ca_certs=client_ca,
-        ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ws="none",
-        http="h11",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sas-simulator", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "The SAS simulator did not start within 10 s; see the "
-                    "uvicorn error logged above."
-                )
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"https://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        certfile=certfile,
+        keyfile=keyfile,
+        client_ca=client_ca,
+    ) as base_url:
+        yield base_url

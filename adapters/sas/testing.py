@@ -7,14 +7,9 @@ patient-data operation.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from carecert.adapters.compliance import UserSession
 from carecert.adapters.models import Identifier, PatientRecord, RecordType
@@ -24,6 +19,7 @@ from carecert.adapters.sas.endpoints import API_PATH, TOKEN_PATH
 from carecert.adapters.sas.interface import SASInterface
 from carecert.adapters.sas.simulator import create_app
 from carecert.adapters.sas.synthetic import SAMPLE_CENTRE, SAMPLE_NUHSA
+from carecert.harness.provider_keys import write_self_signed
 from carecert.harness.providers import HarnessKeys, ProviderHarness
 
 __all__ = ["SASHarness", "write_client_certificate"]
@@ -100,24 +96,6 @@ def write_client_certificate(private_key_path: Path) -> Path:
     replaces the provider certificate that SAS issues. Only the in-process
     simulator accepts it, because that simulator checks no client certificate.
     """
-    path = private_key_path.parent / CLIENT_CERTIFICATE_NAME
-    if path.exists():
-        return path
-    key = serialization.load_pem_private_key(private_key_path.read_bytes(), None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, "carecert synthetic SAS client")]
+    return write_self_signed(
+        private_key_path, CLIENT_CERTIFICATE_NAME, "carecert synthetic SAS client"
     )
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return path
