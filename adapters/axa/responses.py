@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
 
 from carecert.adapters.axa.mapping import WireFormatError
 from carecert.adapters.errors import (
@@ -24,6 +23,7 @@ from carecert.adapters.errors import (
     RateLimitedError,
     ResourceNotFoundError,
 )
+from carecert.adapters.fhir import responses as fhir_responses
 from carecert.adapters.resilience.policy import parse_retry_after
 
 __all__ = [
@@ -122,26 +122,14 @@ def parse_json(provider: str, operation: str, response: httpx.Response) -> Any:
 def map_body(
     provider: str, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
 ) -> _T:
-    """Return ``mapper(body)``, or raise InvalidResponseError naming ``what``.
-
-    Only field paths and error types are kept from a pydantic error, because
-    its inputs are patient data.
-    """
-    try:
-        return mapper(body)
-    except WireFormatError as exc:
-        problem = str(exc)
-    except ValidationError as exc:
-        problem = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'])}: {error['type']}"
-            for error in exc.errors(include_input=False)
-        )
-    except ValueError:
-        # Enum lookups fail with the unknown code in the text.
-        problem = "a coded value is invalid"
-    raise InvalidResponseError(
+    """Return ``mapper(body)``, or raise InvalidResponseError naming ``what``."""
+    return fhir_responses.map_body(
         provider,
         operation,
-        f"the {what} does not map to the canonical model ({problem}). "
-        "Check that api_base points at the AXA partner API.",
+        what,
+        mapper,
+        body,
+        value_errors=True,
+        mapping_errors=(WireFormatError,),
+        advice="Check that api_base points at the AXA partner API.",
     )

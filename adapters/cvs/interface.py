@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
 
 from carecert.adapters.appointment_times import check_appointment_times
 from carecert.adapters.auth import OAuth2BearerAuth
@@ -45,7 +44,7 @@ from carecert.adapters.errors import (
     InvalidResponseError,
     ResourceNotFoundError,
 )
-from carecert.adapters.fhir.elements import MappingError
+from carecert.adapters.fhir.responses import map_body
 from carecert.adapters.identifiers import is_valid_npi
 from carecert.adapters.models import Appointment, Coding, Identifier, Patient
 from carecert.adapters.models.pharmacy import PrescriptionStatus
@@ -316,23 +315,14 @@ class CVSInterface(HttpProvider):
     def _map(
         self, operation: str, what: str, mapper: Callable[[Any], _T], body: Any
     ) -> _T:
-        try:
-            return mapper(body)
-        except MappingError as exc:
-            problem = str(exc)
-        except ValidationError as exc:
-            # Field paths and error types only: the inputs are patient data.
-            problem = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc'])}: {error['type']}"
-                for error in exc.errors(include_input=False)
-            )
-        except ValueError:
-            problem = "a coded value is invalid"
-        raise InvalidResponseError(
+        return map_body(
             self.info.id,
             operation,
-            f"the {what} does not map to the canonical model ({problem}). "
-            "Check that api_base points at the CVS API.",
+            what,
+            mapper,
+            body,
+            value_errors=True,
+            advice="Check that api_base points at the CVS API.",
         )
 
 

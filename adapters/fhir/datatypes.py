@@ -43,6 +43,7 @@ _NAME_LISTS = ("given", "prefix", "suffix")
 _ADDRESS_FIELDS = (
     ("city", "city"),
     ("district", "district"),
+    ("state", "state"),
     ("postal_code", "postalCode"),
     ("country", "country"),
 )
@@ -86,13 +87,14 @@ def human_name_to_fhir(name: HumanName) -> dict[str, Any]:
 
 
 def address_from_fhir(value: Any, where: str, path: str) -> Address:
-    """Read a FHIR Address, dropping its type, text, state and period."""
+    """Read a FHIR Address, dropping its type, text and period."""
     element = require_object(value, where, path)
     return Address(
         use=optional_str(element.get("use"), where, f"{path}.use"),
         line=strings(element, "line", where, path),
         city=optional_str(element.get("city"), where, f"{path}.city"),
         district=optional_str(element.get("district"), where, f"{path}.district"),
+        state=optional_str(element.get("state"), where, f"{path}.state"),
         postal_code=optional_str(
             element.get("postalCode"), where, f"{path}.postalCode"
         ),

@@ -107,16 +107,20 @@ def map_body(
     body: Any,
     *,
     value_errors: bool = False,
+    mapping_errors: tuple[type[Exception], ...] = (MappingError,),
+    advice: str = "Check that the endpoint serves FHIR R4.",
 ) -> _T:
     """Return ``mapper(body)``, or raise InvalidResponseError naming ``what``.
 
-    MappingError and pydantic's ValidationError become InvalidResponseError.
-    With ``value_errors``, a plain ValueError does too, for mappers that build
-    enums from codes. Its text is left out because it contains the code.
+    ``mapping_errors`` (MappingError by default) and pydantic's
+    ValidationError become InvalidResponseError, whose message ends with
+    ``advice``. With ``value_errors``, a plain ValueError does too, for
+    mappers that build enums from codes. Its text is left out because it
+    contains the code.
     """
     try:
         return mapper(body)
-    except MappingError as exc:
+    except mapping_errors as exc:
         problem = str(exc)
     except ValidationError as exc:
         # Field paths and error types only: the inputs are patient data.
@@ -131,8 +135,7 @@ def map_body(
     raise InvalidResponseError(
         provider,
         operation,
-        f"the {what} does not map to the canonical model ({problem}). "
-        "Check that the endpoint serves FHIR R4.",
+        f"the {what} does not map to the canonical model ({problem}). {advice}",
     )
 
 

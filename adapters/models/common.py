@@ -71,5 +71,8 @@ class Address(CanonicalModel):
     line: tuple[str, ...] = ()
     city: str | None = None
     district: str | None = None
+    state: str | None = Field(
+        default=None, description="State, province or territory (NSW, CA, ON)."
+    )
     postal_code: str | None = None
     country: str | None = None

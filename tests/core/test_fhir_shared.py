@@ -18,6 +18,7 @@ from carecert.adapters.fhir.appointment import (
     schedule_to_fhir,
 )
 from carecert.adapters.fhir.bundle import bundle_resources, collection_bundle
+from carecert.adapters.fhir.datatypes import address_from_fhir, address_to_fhir
 from carecert.adapters.fhir.elements import MappingError
 from carecert.adapters.fhir.patient import (
     PatientProfile,
@@ -325,3 +326,19 @@ def test_non_rsa_key_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(TypeError, match="RSA key"):
         load_rsa_key(path)
+
+
+def test_address_state_round_trips() -> None:
+    element = {
+        "use": "home",
+        "line": ["1 Sample Street"],
+        "city": "Canberra",
+        "state": "ACT",
+        "postalCode": "2600",
+        "country": "AU",
+    }
+
+    address = address_from_fhir(element, "Patient/1", "address[0]")
+
+    assert address.state == "ACT"
+    assert address_to_fhir(address) == element

@@ -58,7 +58,7 @@ CHECKED_FIELDS = {
         "period_start",
         "period_end",
     },
-    Address: {"use", "line", "city", "district", "postal_code", "country"},
+    Address: {"use", "line", "city", "district", "state", "postal_code", "country"},
     ContactPoint: {"system", "value", "use"},
     Identifier: {"system", "value"},
 }
@@ -107,6 +107,7 @@ def expected_address(element: dict[str, Any]) -> Address:
         line=tuple(element.get("line", [])),
         city=element.get("city"),
         district=element.get("district"),
+        state=element.get("state"),
         postal_code=element.get("postalCode"),
         country=element.get("country"),
     )
