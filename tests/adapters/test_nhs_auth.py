@@ -33,6 +33,8 @@ from carecert.adapters.nhs.auth import (
     load_private_key,
 )
 
+from ..support.credentials import new_rsa_key, public_key_pem
+
 API_KEY = "test-api-key-7f3a9c"
 KEY_ID = "test-key-1"
 TOKEN_URL = "https://int.api.service.nhs.uk/oauth2/token"
@@ -115,12 +117,7 @@ def test_jti_unique_per_assertion(private_key: RSAKey, public_key: RSAKey) -> No
 
 
 def test_assertion_fails_with_other_key(private_key: RSAKey) -> None:
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    other_public = RSAKey.import_key(
-        other.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
+    other_public = RSAKey.import_key(public_key_pem(new_rsa_key()))
 
     with pytest.raises(Exception, match="bad_signature"):
         jwt.decode(

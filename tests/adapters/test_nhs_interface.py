@@ -37,7 +37,7 @@ from carecert.adapters.nhs.simulator import create_app
 from carecert.adapters.nhs.synthetic import UNKNOWN_NHS_NUMBER
 from carecert.adapters.provider import AuthMethod, MfaKind, ProviderType
 
-Config = Callable[..., dict[str, Any]]
+from ..support.config import Config
 
 API_KEY = "test-api-key-7f3a9c"
 PDS = "https://int.api.service.nhs.uk/personal-demographics/FHIR/R4"

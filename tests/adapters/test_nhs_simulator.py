@@ -13,7 +13,6 @@ import httpx
 import pytest
 import trustme
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from openapi_core import Config as OpenAPIConfig
@@ -26,7 +25,10 @@ from carecert.adapters.nhs import NHSInterface
 from carecert.adapters.nhs.auth import CLIENT_ASSERTION_TYPE, load_private_key
 from carecert.adapters.nhs.simulator import create_app, run_server
 
-Config = Callable[..., dict[str, Any]]
+from ..support.config import Config
+from ..support.credentials import new_rsa_key
+from ..support.recording import RecordingTransport
+from ..support.tls import ServerTLSFiles, write_server_tls_files
 
 API_KEY = "test-api-key-7f3a9c"
 KEY_ID = "test-key-1"
@@ -107,7 +109,7 @@ async def test_token_issued(nhs_simulator: Starlette, signing_key: RSAKey) -> No
 
 
 def other_key() -> RSAKey:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = new_rsa_key()
     return RSAKey.import_key(
         private.private_bytes(
             serialization.Encoding.PEM,
@@ -367,23 +369,6 @@ async def test_double_booking_conflicts(nhs_config: Config) -> None:
 # Conformance with openapi.yaml
 
 
-class ExchangeRecorder(httpx.AsyncBaseTransport):
-    """Keep each request and response that pass through to the simulator."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.exchanges: list[tuple[httpx.Request, httpx.Response, bytes]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        response = await self.inner.handle_async_request(request)
-        body = await response.aread()
-        self.exchanges.append((request, response, body))
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=body
-        )
-
-
 def fhir_json(value: bytes, **parameters: str) -> Any:
     # openapi-core passes media type parameters such as charset as keywords.
     return json.loads(value)
@@ -401,7 +386,7 @@ def openapi() -> OpenAPI:
 async def test_traffic_matches_openapi(
     nhs_config: Config, nhs_simulator: Starlette, charset: str
 ) -> None:
-    recorder = ExchangeRecorder(httpx.ASGITransport(app=nhs_simulator))
+    recorder = RecordingTransport(httpx.ASGITransport(app=nhs_simulator))
     spec = openapi()
 
     async with NHSInterface(nhs_config(transport=recorder)) as nhs:
@@ -410,7 +395,7 @@ async def test_traffic_matches_openapi(
         await nhs.book_gp_appointment("9000000017", "Y12345", "routine")
 
     assert len(recorder.exchanges) == 5
-    for request, response, body in recorder.exchanges:
+    for request, response in recorder.exchanges:
         content_type = request.headers.get("Content-Type", "")
         if content_type == "application/fhir+json":
             content_type += charset
@@ -423,7 +408,7 @@ async def test_traffic_matches_openapi(
             content_type=content_type,
         )
         openapi_response = MockResponse(
-            body,
+            response.content,
             status_code=response.status_code,
             headers=dict(response.headers),
             content_type=response.headers["Content-Type"] + charset,
@@ -452,33 +437,23 @@ async def test_adapter_over_real_socket(
 
 
 @pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("nhs-tls")
-    authority = trustme.CA()
-    server = authority.issue_cert("127.0.0.1")
-    files = {
-        "ca": folder / "ca.pem",
-        "cert": folder / "server.pem",
-        "key": folder / "server.key",
-    }
-    authority.cert_pem.write_to_path(str(files["ca"]))
-    server.cert_chain_pems[0].write_to_path(str(files["cert"]))
-    for pem in server.cert_chain_pems[1:]:
-        pem.write_to_path(str(files["cert"]), append=True)
-    server.private_key_pem.write_to_path(str(files["key"]))
-    return {name: str(path) for name, path in files.items()}
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> ServerTLSFiles:
+    return write_server_tls_files(trustme.CA(), tmp_path_factory.mktemp("nhs-tls"))
 
 
 @pytest.mark.asyncio
 async def test_adapter_over_tls(
-    nhs_config: Config, nhs_simulator: Starlette, tls_files: dict[str, str]
+    nhs_config: Config, nhs_simulator: Starlette, tls_files: ServerTLSFiles
 ) -> None:
     with run_server(
-        nhs_simulator, ssl_certfile=tls_files["cert"], ssl_keyfile=tls_files["key"]
+        nhs_simulator,
+        ssl_certfile=str(tls_files.certificate),
+        ssl_keyfile=str(tls_files.key),
     ) as base:
         assert base.startswith("https://127.0.0.1:")
         config = nhs_config(
-            base_url=f"{base}/personal-demographics/FHIR/R4", ca_bundle=tls_files["ca"]
+            base_url=f"{base}/personal-demographics/FHIR/R4",
+            ca_bundle=str(tls_files.ca),
         )
         del config["transport"]
 
@@ -490,10 +465,12 @@ async def test_adapter_over_tls(
 
 @pytest.mark.asyncio
 async def test_untrusted_certificate_rejected(
-    nhs_config: Config, nhs_simulator: Starlette, tls_files: dict[str, str]
+    nhs_config: Config, nhs_simulator: Starlette, tls_files: ServerTLSFiles
 ) -> None:
     with run_server(
-        nhs_simulator, ssl_certfile=tls_files["cert"], ssl_keyfile=tls_files["key"]
+        nhs_simulator,
+        ssl_certfile=str(tls_files.certificate),
+        ssl_keyfile=str(tls_files.key),
     ) as base:
         config = nhs_config(base_url=f"{base}/personal-demographics/FHIR/R4")
         del config["transport"]

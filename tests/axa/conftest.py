@@ -8,13 +8,11 @@ in-memory audit store, so that tests can inspect them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 
@@ -25,91 +23,50 @@ from carecert.adapters.axa.synthetic import (
     UNKNOWN_POLICY,
     synthetic_policies,
 )
-from carecert.adapters.compliance import (
-    AuditStore,
-    ConsentBasis,
-    ConsentRecord,
-    ConsentRegistry,
-    load_catalogue,
-)
+from carecert.adapters.compliance import AuditStore, ConsentRegistry
 from carecert.adapters.models import Identifier
+
+from ..support.compliance import direct_care_consent, memory_audit_store, no_sleep
+from ..support.credentials import new_rsa_key, public_key_pem, write_private_key
+from ..support.recording import RecordingTransport
 
 API_KEY = "synthetic-axa-api-key-7c41"
 KEY_ID = "axa-test-key-1"
 PARTNER = SAMPLE_PARTNER
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Pass requests to another transport and keep each request and response."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        response = await self.inner.handle_async_request(request)
-        body = await response.aread()
-        captured = httpx.Response(
-            response.status_code, headers=response.headers, content=body
-        )
-        self.exchanges.append((request, captured))
-        return captured
-
-    def requests(self) -> list[httpx.Request]:
-        """Return every request sent, in order."""
-        return [request for request, _ in self.exchanges]
-
-
 @pytest.fixture(scope="session")
 def axa_rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return new_rsa_key()
 
 
 @pytest.fixture(scope="session")
 def axa_private_key_path(
     axa_rsa_key: rsa.RSAPrivateKey, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    path = tmp_path_factory.mktemp("axa-key") / "partner.pem"
-    path.write_bytes(
-        axa_rsa_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    return write_private_key(
+        axa_rsa_key, tmp_path_factory.mktemp("axa-key") / "partner.pem"
     )
-    return path
 
 
 @pytest.fixture(scope="session")
 def axa_public_key_pem(axa_rsa_key: rsa.RSAPrivateKey) -> bytes:
-    return axa_rsa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return public_key_pem(axa_rsa_key)
 
 
 @pytest.fixture
 def axa_consent() -> ConsentRegistry:
     """Explicit direct-care consent for every synthetic policy and the 404 one."""
-    registry = ConsentRegistry()
-    for number in [*synthetic_policies(), UNKNOWN_POLICY, "AXA123456789"]:
-        registry.grant(
-            ConsentRecord(
-                patient=Identifier(system=POLICY_SYSTEM, value=number),
-                purpose="direct-care",
-                basis=ConsentBasis.EXPLICIT,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        )
-    return registry
+    return direct_care_consent(
+        Identifier(system=POLICY_SYSTEM, value=number)
+        for number in [*synthetic_policies(), UNKNOWN_POLICY, "AXA123456789"]
+    )
 
 
 @pytest.fixture
 def axa_audit() -> Iterator[AuditStore]:
-    retention = load_catalogue().region("EU").audit_retention_years
-    store = AuditStore(":memory:", retention_years={"EU": retention})
-    yield store
-    store.close()
+    with memory_audit_store("EU") as store:
+        yield store
 
 
 @pytest.fixture
@@ -154,10 +111,6 @@ def axa_config(
     return build
 
 
-async def no_sleep(seconds: float) -> None:
-    """Replace asyncio.sleep between retries, so that tests never wait."""
-
-
 @pytest.fixture(scope="module")
 def axa_config_factory(
     axa_private_key_path: Path,
@@ -169,16 +122,10 @@ def axa_config_factory(
     """
 
     def build(**overrides: Any) -> dict[str, Any]:
-        consent = ConsentRegistry()
-        for number in synthetic_policies():
-            consent.grant(
-                ConsentRecord(
-                    patient=Identifier(system=POLICY_SYSTEM, value=number),
-                    purpose="direct-care",
-                    basis=ConsentBasis.EXPLICIT,
-                    granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-                )
-            )
+        consent = direct_care_consent(
+            Identifier(system=POLICY_SYSTEM, value=number)
+            for number in synthetic_policies()
+        )
         config: dict[str, Any] = {
             "api_key": API_KEY,
             "partner_code": PARTNER,

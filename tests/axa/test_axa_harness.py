@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from carecert.adapters.axa import REGIONS, AXAProvider, info_for_region
@@ -14,65 +12,30 @@ from carecert.adapters.axa.testing import AXAHarness
 from carecert.adapters.builtin import BUILTIN_PROVIDERS, default_registry
 from carecert.adapters.compliance import (
     AuditStore,
-    ConsentRegistry,
     UserSession,
     load_catalogue,
 )
 from carecert.adapters.errors import SecondFactorRequiredError
 from carecert.adapters.provider import AuthMethod, MfaKind, ProviderType
-from carecert.harness.conformance import (
-    ExchangeRequest,
-    ExchangeResponse,
-    SpecValidator,
-)
 from carecert.harness.controls.residency import HostUse, check_residency
-from carecert.harness.providers import HarnessKeys, harness_for
+from carecert.harness.providers import HarnessKeys
 
-from .conftest import RecordingTransport
+from ..support.credentials import rsa_harness_keys
+from ..support.harness import (
+    assert_exchanges_conform,
+    assert_harness_found,
+    harness_config,
+    harness_recorder,
+)
 
 
 @pytest.fixture
-def keys(
-    axa_rsa_key: rsa.RSAPrivateKey, axa_public_key_pem: bytes, tmp_path: Path
-) -> HarnessKeys:
-    path = tmp_path / "private.pem"
-    path.write_bytes(
-        axa_rsa_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return HarnessKeys(
-        private_key_path=path,
-        public_key_pem=axa_public_key_pem,
-        key_id="harness-key",
-        api_key="harness-api-key",
-    )
-
-
-def harness_config(
-    harness: AXAHarness,
-    keys: HarnessKeys,
-    transport: httpx.AsyncBaseTransport,
-    audit: AuditStore,
-    **overrides: object,
-) -> dict[str, object]:
-    consent = ConsentRegistry()
-    consent.grant(harness.consent_for(harness.sample_patient))
-    return {
-        **harness.config(keys),
-        "transport": transport,
-        "consent_registry": consent,
-        "audit_store": audit,
-        **overrides,
-    }
+def keys(axa_rsa_key: rsa.RSAPrivateKey, tmp_path: Path) -> HarnessKeys:
+    return rsa_harness_keys(axa_rsa_key, tmp_path, api_key="harness-api-key")
 
 
 def test_harness_for_axa() -> None:
-    harness = harness_for(AXAProvider)
-    assert isinstance(harness, AXAHarness)
-    assert harness.info is AXAProvider.info
+    assert_harness_found(AXAProvider, AXAHarness)
 
 
 @pytest.mark.asyncio
@@ -80,29 +43,13 @@ async def test_exercise_all_conforms_to_openapi(
     keys: HarnessKeys, axa_audit: AuditStore
 ) -> None:
     harness = AXAHarness()
-    recorder = RecordingTransport(httpx.ASGITransport(app=harness.simulator(keys)))
+    recorder = harness_recorder(harness, keys)
     config = harness_config(harness, keys, recorder, axa_audit)
     async with AXAProvider(config) as axa:
         operations = await harness.exercise_all(axa, harness.sample_patient)
 
     assert operations == ["verify_coverage", "submit_claim"]
-    spec_path = AXAProvider.info.openapi_path()
-    assert spec_path is not None
-    validator = SpecValidator(spec_path, fast=False)
-    for index, (request, response) in enumerate(recorder.exchanges):
-        validator.validate_exchange(
-            None,
-            index,
-            ExchangeRequest(
-                request.method,
-                str(request.url),
-                request.headers.multi_items(),
-                request.content,
-            ),
-            ExchangeResponse(
-                response.status_code, response.headers.multi_items(), response.content
-            ),
-        )
+    assert_exchanges_conform(AXAProvider.info, recorder.exchanges)
     audited = [(r.operation, r.outcome) for r in axa_audit.records(provider="axa")]
     assert audited == [("verify_coverage", "success"), ("submit_claim", "success")]
 
@@ -112,7 +59,7 @@ async def test_read_patient_requires_totp(
     keys: HarnessKeys, axa_audit: AuditStore
 ) -> None:
     harness = AXAHarness()
-    recorder = RecordingTransport(httpx.ASGITransport(app=harness.simulator(keys)))
+    recorder = harness_recorder(harness, keys)
     config = harness_config(
         harness, keys, recorder, axa_audit, access_mode="user-restricted"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -37,9 +36,9 @@ from carecert.adapters.errors import (
 )
 from carecert.adapters.models import ClaimOutcome, CoverageStatus, Money
 
-from .conftest import API_KEY, KEY_ID, PARTNER, RecordingTransport
-
-Config = Callable[..., dict[str, Any]]
+from ..support.config import Config, simulator_state
+from ..support.recording import RecordingTransport
+from .conftest import API_KEY, KEY_ID, PARTNER
 
 CLAIM: dict[str, Any] = {
     "amount": 150.00,
@@ -49,10 +48,6 @@ CLAIM: dict[str, Any] = {
     "treatment_code": "CARD_CONSULT",
     "provider_id": "PROV_001",
 }
-
-
-def state(app: Starlette) -> Any:
-    return app.state.simulator
 
 
 # Coverage
@@ -218,8 +213,8 @@ async def test_resend_with_key_applied_once(
 
     assert again == first
     assert other.claim_id != first.claim_id
-    assert len(state(axa_simulator).claims) == 2
-    assert state(axa_simulator).claim_requests == 3
+    assert len(simulator_state(axa_simulator).claims) == 2
+    assert simulator_state(axa_simulator).claim_requests == 3
 
 
 @pytest.mark.asyncio
@@ -232,7 +227,7 @@ async def test_key_reused_for_other_claim_conflicts(
             await axa.submit_claim(
                 SAMPLE_POLICY, {**CLAIM, "amount": "151.00"}, idempotency_key="k-2"
             )
-    assert len(state(axa_simulator).claims) == 1
+    assert len(simulator_state(axa_simulator).claims) == 1
 
 
 @pytest.mark.asyncio
@@ -242,7 +237,7 @@ async def test_each_claim_gets_new_key(
     async with AXAProvider(axa_config()) as axa:
         await axa.submit_claim(SAMPLE_POLICY, CLAIM)
         await axa.submit_claim(SAMPLE_POLICY, CLAIM)
-    keys = [request.headers[IDEMPOTENCY_HEADER] for request in axa_recorder.requests()]
+    keys = [request.headers[IDEMPOTENCY_HEADER] for request in axa_recorder.requests]
     assert len(set(keys)) == 2
 
 
@@ -316,7 +311,7 @@ async def test_jwt_claims_and_api_key(
 
     key = RSAKey.import_key(axa_public_key_pem)
     tokens = []
-    for request in axa_recorder.requests():
+    for request in axa_recorder.requests:
         assert request.headers["x-api-key"] == API_KEY
         scheme, _, token = request.headers["Authorization"].partition(" ")
         assert scheme == "Bearer"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date
-from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -54,25 +53,15 @@ from carecert.adapters.models import (
 from carecert.harness.conformance import (
     ExchangeRequest,
     ExchangeResponse,
-    SpecValidator,
 )
 from carecert.harness.errors import ConformanceFailure
+
+from ..support.openapi import json_wire, openapi_validator
 
 API = "https://emea.api.axa-healthcare.com/v3"
 JSON = "application/json"
 PARTNER = "CARECERT_PARTNER_01"
 AUTH_HEADERS = {"x-api-key": "<scrubbed>", "Authorization": "Bearer <scrubbed>"}
-
-
-@cache
-def spec() -> SpecValidator:
-    path = AXAProvider.info.openapi_path()
-    assert path is not None
-    return SpecValidator(path, fast=False)
-
-
-def wire(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode()
 
 
 def floats_in(value: Any) -> list[float]:
@@ -168,7 +157,7 @@ def claim_results(draw: st.DrawFn) -> ClaimResult:
 @given(claims())
 def test_claim_round_trip(claim: Claim) -> None:
     body = claim_to_wire(claim, PARTNER)
-    assert json.loads(wire(body)) == body
+    assert json.loads(json_wire(body)) == body
     assert floats_in(body) == []
     assert claim_from_wire(body, claim.patient.value) == claim
 
@@ -177,14 +166,14 @@ def test_claim_round_trip(claim: Claim) -> None:
 def test_coverage_round_trip(coverage: Coverage) -> None:
     body = coverage_to_wire(coverage)
     assert floats_in(body) == []
-    assert coverage_from_wire(json.loads(wire(body))) == coverage
+    assert coverage_from_wire(json.loads(json_wire(body))) == coverage
 
 
 @given(claim_results())
 def test_claim_result_round_trip(result: ClaimResult) -> None:
     body = claim_result_to_wire(result)
     assert floats_in(body) == []
-    assert claim_result_from_wire(json.loads(wire(body))) == result
+    assert claim_result_from_wire(json.loads(json_wire(body))) == result
 
 
 # Conformance of generated traffic
@@ -200,12 +189,12 @@ def test_claim_exchange_conforms(claim: Claim, result: ClaimResult) -> None:
         "Content-Type": JSON,
         "Idempotency-Key": "6f1c2a52-0d7e-4a51-9f3b-4c1d2e8a7b10",
     }
-    spec().validate_exchange(
+    openapi_validator(AXAProvider.info).validate_exchange(
         None,
         None,
-        ExchangeRequest("POST", url, headers, wire(claim_to_wire(claim, PARTNER))),
+        ExchangeRequest("POST", url, headers, json_wire(claim_to_wire(claim, PARTNER))),
         ExchangeResponse(
-            201, {"Content-Type": JSON}, wire(claim_result_to_wire(result))
+            201, {"Content-Type": JSON}, json_wire(claim_result_to_wire(result))
         ),
     )
 
@@ -222,11 +211,13 @@ def test_coverage_exchange_conforms(coverage: Coverage, provider_id: str) -> Non
         }
     )
     url = f"{API}/policies/{coverage.beneficiary.value}/coverage?{query}"
-    spec().validate_exchange(
+    openapi_validator(AXAProvider.info).validate_exchange(
         None,
         None,
         ExchangeRequest("GET", url, {**AUTH_HEADERS, "Accept": JSON}),
-        ExchangeResponse(200, {"Content-Type": JSON}, wire(coverage_to_wire(coverage))),
+        ExchangeResponse(
+            200, {"Content-Type": JSON}, json_wire(coverage_to_wire(coverage))
+        ),
     )
 
 
@@ -246,11 +237,11 @@ def test_float_amount_fails_conformance() -> None:
         "Idempotency-Key": "k",
     }
     with pytest.raises(ConformanceFailure):
-        spec().validate_exchange(
+        openapi_validator(AXAProvider.info).validate_exchange(
             None,
             None,
             ExchangeRequest(
-                "POST", f"{API}/policies/AXA100000001/claims", headers, wire(body)
+                "POST", f"{API}/policies/AXA100000001/claims", headers, json_wire(body)
             ),
             None,
         )
@@ -260,11 +251,11 @@ def test_missing_idempotency_key_fails_conformance() -> None:
     claim = claim_to_wire(_one_item_claim(), PARTNER)
     headers = {**AUTH_HEADERS, "Content-Type": JSON}
     with pytest.raises(ConformanceFailure):
-        spec().validate_exchange(
+        openapi_validator(AXAProvider.info).validate_exchange(
             None,
             None,
             ExchangeRequest(
-                "POST", f"{API}/policies/AXA100000001/claims", headers, wire(claim)
+                "POST", f"{API}/policies/AXA100000001/claims", headers, json_wire(claim)
             ),
             None,
         )
@@ -420,7 +411,7 @@ def test_adapter_claim_request_conforms(
     assert Money.from_minor_units(
         body["charge"]["minor_units"], data["currency"]
     ) == Money.of(data["amount"], data["currency"])
-    spec().validate_exchange(
+    openapi_validator(AXAProvider.info).validate_exchange(
         None,
         None,
         ExchangeRequest(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,9 @@ from carecert.adapters.errors import ProviderUnavailableError
 from carecert.adapters.mock.faults import FaultInjector, FaultKind, FaultPhase
 from carecert.adapters.mock.transport import InProcessTransport
 
+from ..support.config import Config
+from ..support.faults import RETRYABLE_FAULTS
 from .conftest import API_KEY, KEY_ID, PARTNER
-
-Config = Callable[..., dict[str, Any]]
 
 BASE = "https://emea.api.axa-healthcare.com/v3"
 COVERAGE = (
@@ -86,17 +86,38 @@ async def test_valid_jwt_accepted(
         {"sub": "OTHER"},
         {"partner_code": "OTHER"},
         {"partner_code": None},
-        {"exp": int(time.time()) - 1},
-        {"exp": int(time.time()) + 600},
-        {"iat": int(time.time()) + 120},
+        {"exp": timedelta(seconds=-1)},
+        {"exp": timedelta(seconds=600)},
+        {"iat": timedelta(seconds=120)},
         {"jti": None},
     ],
-    ids=lambda changes: ",".join(f"{k}={v}" for k, v in changes.items()),
+    # A timedelta is an offset from the moment the test runs, not from
+    # collection, so that a slow run cannot turn a future time into a past
+    # one. The ids are fixed, because pytest-xdist workers must collect the
+    # same ids.
+    ids=[
+        "aud=americas",
+        "iss=OTHER",
+        "sub=OTHER",
+        "partner_code=OTHER",
+        "partner_code=None",
+        "exp=past",
+        "exp=too-far-ahead",
+        "iat=future",
+        "jti=None",
+    ],
 )
 async def test_bad_jwt_claims_rejected(
     axa_simulator: Starlette, signing_key: RSAKey, changes: dict[str, Any]
 ) -> None:
-    token = partner_jwt(signing_key, **changes)
+    now = int(time.time())
+    claims = {
+        name: now + int(value.total_seconds())
+        if isinstance(value, timedelta)
+        else value
+        for name, value in changes.items()
+    }
+    token = partner_jwt(signing_key, **claims)
     assert await get_coverage(axa_simulator, token) == 401
 
 
@@ -142,16 +163,6 @@ async def test_wrong_api_key_with_valid_jwt_rejected(
 
 
 # Faults
-
-
-RETRYABLE_FAULTS = [
-    FaultKind.BAD_GATEWAY,
-    FaultKind.UNAVAILABLE,
-    FaultKind.GATEWAY_TIMEOUT,
-    FaultKind.RESET,
-    FaultKind.TIMEOUT,
-    FaultKind.TRUNCATED,
-]
 
 
 @pytest.mark.asyncio

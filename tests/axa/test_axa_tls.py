@@ -7,15 +7,12 @@ the partner JWT travel over the socket and the simulator verifies both.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trustme
-import uvicorn
 from starlette.applications import Starlette
 
 from carecert.adapters.axa import AXAProvider
@@ -24,7 +21,9 @@ from carecert.adapters.axa.testing import AXAHarness
 from carecert.adapters.compliance import AuditStore, ConsentRegistry
 from carecert.adapters.errors import AuthenticationError, ProviderUnavailableError
 from carecert.adapters.models import ClaimOutcome
+from carecert.adapters.nhs.simulator import run_server
 
+from ..support.tls import ServerTLSFiles, write_server_tls_files, write_untrusted_ca
 from .conftest import API_KEY, KEY_ID, PARTNER
 
 CLAIM = {
@@ -37,49 +36,18 @@ CLAIM = {
 
 
 @pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1")
-    directory = tmp_path_factory.mktemp("axa-tls")
-    files = {
-        "ca": directory / "ca.pem",
-        "cert": directory / "server.pem",
-        "key": directory / "server-key.pem",
-    }
-    ca.cert_pem.write_to_path(str(files["ca"]))
-    issued.cert_chain_pems[0].write_to_path(str(files["cert"]))
-    issued.private_key_pem.write_to_path(str(files["key"]))
-    return files
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> ServerTLSFiles:
+    return write_server_tls_files(trustme.CA(), tmp_path_factory.mktemp("axa-tls"))
 
 
 @pytest.fixture
-def base_url(axa_simulator: Starlette, tls_files: dict[str, Path]) -> Iterator[str]:
-    config = uvicorn.Config(
+def base_url(axa_simulator: Starlette, tls_files: ServerTLSFiles) -> Iterator[str]:
+    with run_server(
         axa_simulator,
-        host="127.0.0.1",
-        port=0,
-        ssl_certfile=str(tls_files["cert"]),
-        ssl_keyfile=str(tls_files["key"]),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ws="none",
-        http="h11",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="axa-simulator", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive(), "the AXA simulator thread exited on start"
-            assert time.monotonic() < deadline, "the AXA simulator did not start"
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        ssl_certfile=str(tls_files.certificate),
+        ssl_keyfile=str(tls_files.key),
+    ) as url:
+        yield url
 
 
 def socket_config(
@@ -107,13 +75,13 @@ def socket_config(
 @pytest.mark.asyncio
 async def test_operations_over_tls(
     base_url: str,
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     axa_private_key_path: Path,
     axa_consent: ConsentRegistry,
     axa_audit: AuditStore,
 ) -> None:
     config = socket_config(
-        base_url, tls_files["ca"], axa_private_key_path, axa_consent, axa_audit
+        base_url, tls_files.ca, axa_private_key_path, axa_consent, axa_audit
     )
     async with AXAProvider(config) as axa:
         coverage = await axa.verify_coverage(
@@ -130,14 +98,14 @@ async def test_operations_over_tls(
 @pytest.mark.asyncio
 async def test_wrong_api_key_rejected_over_tls(
     base_url: str,
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     axa_private_key_path: Path,
     axa_consent: ConsentRegistry,
     axa_audit: AuditStore,
 ) -> None:
     config = socket_config(
         base_url,
-        tls_files["ca"],
+        tls_files.ca,
         axa_private_key_path,
         axa_consent,
         axa_audit,
@@ -156,8 +124,7 @@ async def test_untrusted_server_certificate_rejected(
     axa_audit: AuditStore,
     tmp_path: Path,
 ) -> None:
-    other_ca = tmp_path / "other-ca.pem"
-    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    other_ca = write_untrusted_ca(tmp_path / "other-ca.pem")
     config = socket_config(
         base_url, other_ca, axa_private_key_path, axa_consent, axa_audit
     )

@@ -7,63 +7,25 @@ so that tests can inspect them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from carecert.adapters.compliance import (
-    AuditStore,
-    ConsentBasis,
-    ConsentRecord,
-    ConsentRegistry,
-    load_catalogue,
-)
+from carecert.adapters.compliance import AuditStore, ConsentRegistry
 from carecert.adapters.cvs.mapping import rx_identifier
 from carecert.adapters.cvs.simulator import create_app
 from carecert.adapters.cvs.synthetic import synthetic_patients
+
+from ..support.compliance import direct_care_consent, memory_audit_store, no_sleep
+from ..support.recording import RecordingTransport
 
 CLIENT_ID = "carecert-test-client"
 CLIENT_SECRET = "test-secret:with/odd&chars"
 STORE = "3456"
 UNKNOWN_RX = "7777777"
 """An Rx number of valid form that no synthetic patient has."""
-
-
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Pass requests to another transport and keep each request and response."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.exchanges.append((request, response))
-        return response
-
-    def paths(self) -> list[str]:
-        """Return the path of each request, in order."""
-        return [request.url.path for request, _ in self.exchanges]
-
-
-def consent_for(*identifiers: Any) -> ConsentRegistry:
-    """Return a registry with explicit direct-care consent for each identifier."""
-    registry = ConsentRegistry()
-    for identifier in identifiers:
-        registry.grant(
-            ConsentRecord(
-                patient=identifier,
-                purpose="direct-care",
-                basis=ConsentBasis.EXPLICIT,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        )
-    return registry
 
 
 @pytest.fixture
@@ -73,15 +35,13 @@ def cvs_consent() -> ConsentRegistry:
     for entry in synthetic_patients().values():
         identifiers.append(entry.patient.identifiers[0])
         identifiers += [rx_identifier(s.rx_number) for s in entry.prescriptions]
-    return consent_for(*identifiers)
+    return direct_care_consent(identifiers)
 
 
 @pytest.fixture
 def cvs_audit() -> Iterator[AuditStore]:
-    retention = load_catalogue().region("US").audit_retention_years
-    store = AuditStore(":memory:", retention_years={"US": retention})
-    yield store
-    store.close()
+    with memory_audit_store("US") as store:
+        yield store
 
 
 @pytest.fixture
@@ -117,7 +77,3 @@ def cvs_config(
         return config
 
     return build
-
-
-async def no_sleep(seconds: float) -> None:
-    """Replace asyncio.sleep between retries, so that tests never wait."""

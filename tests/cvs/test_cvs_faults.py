@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from carecert.adapters.cvs import CVSInterface
@@ -14,19 +11,11 @@ from carecert.adapters.errors import ProviderUnavailableError
 from carecert.adapters.mock.faults import FaultInjector, FaultKind, FaultPhase
 from carecert.adapters.mock.transport import InProcessTransport
 
+from ..support.config import Config
+from ..support.faults import RETRYABLE_FAULTS, lost_responses
 from .conftest import CLIENT_ID, CLIENT_SECRET
 from .test_cvs_interface import SAMPLE_INFO
 
-Config = Callable[..., dict[str, Any]]
-
-RETRYABLE_FAULTS = [
-    FaultKind.BAD_GATEWAY,
-    FaultKind.UNAVAILABLE,
-    FaultKind.GATEWAY_TIMEOUT,
-    FaultKind.RESET,
-    FaultKind.TIMEOUT,
-    FaultKind.TRUNCATED,
-]
 BOOKING_PATH = "/v2/immunizations/appointments"
 
 
@@ -47,11 +36,7 @@ async def test_booking_under_faults_is_applied_once(cvs_config: Config) -> None:
         ]
 
     simulator = app.state.simulator
-    applied_then_lost = [
-        fault
-        for fault in injector.injected
-        if fault.phase is FaultPhase.AFTER and fault.path == BOOKING_PATH
-    ]
+    applied_then_lost = lost_responses(injector, BOOKING_PATH)
     assert applied_then_lost, "the seed injected no fault after a booking"
     assert len(simulator.appointments) == bookings
     assert len({appointment.id for appointment in booked}) == bookings

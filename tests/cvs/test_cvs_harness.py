@@ -5,20 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
-from carecert.adapters.compliance import AuditStore, ConsentRegistry, UserSession
+from carecert.adapters.compliance import AuditStore, UserSession
 from carecert.adapters.cvs import CVSInterface
 from carecert.adapters.cvs.testing import CVSHarness
-from carecert.harness.conformance import (
-    ExchangeRequest,
-    ExchangeResponse,
-    SpecValidator,
-)
-from carecert.harness.providers import HarnessKeys, harness_for
+from carecert.harness.providers import HarnessKeys
 
-from .conftest import RecordingTransport
+from ..support.harness import (
+    assert_exchanges_conform,
+    assert_harness_found,
+    assert_sample_read_on_declared_hosts,
+    exercise_and_read,
+)
 
 
 @pytest.fixture
@@ -33,9 +32,7 @@ def keys(tmp_path: Path) -> HarnessKeys:
 
 
 def test_harness_for_cvs() -> None:
-    harness = harness_for(CVSInterface)
-    assert isinstance(harness, CVSHarness)
-    assert harness.info is CVSInterface.info
+    assert_harness_found(CVSInterface, CVSHarness)
 
 
 def test_harness_verifies_email_code() -> None:
@@ -49,49 +46,18 @@ async def test_exercise_all_conforms_to_openapi(
     keys: HarnessKeys, cvs_audit: AuditStore
 ) -> None:
     harness = CVSHarness()
-    recorder = RecordingTransport(httpx.ASGITransport(app=harness.simulator(keys)))
-    consent = ConsentRegistry([harness.consent_for(harness.sample_patient)])
-    config = {
-        **harness.config(keys),
-        "transport": recorder,
-        "audit_store": cvs_audit,
-        "consent_registry": consent,
-    }
-    async with CVSInterface(config) as cvs:
-        operations = await harness.exercise_all(cvs, harness.sample_patient)
-        record = await harness.read_patient(cvs, harness.sample_patient)
+    run = await exercise_and_read(CVSInterface, harness, keys, cvs_audit)
 
-    assert operations == ["check_prescription", "schedule_vaccination"]
-    assert record.patient.identifier_value(harness.sample_patient.system) == (
-        harness.sample_patient.value
-    )
-    assert record.medications[0].medication.display == "Lisinopril 10 mg tablet"
+    assert run.operations == ["check_prescription", "schedule_vaccination"]
+    assert_sample_read_on_declared_hosts(CVSInterface, harness, run)
+    assert run.record.medications[0].medication.display == "Lisinopril 10 mg tablet"
     audited = {(r.operation, r.patient_value) for r in cvs_audit.records()}
     assert audited == {
-        (operation, harness.sample_patient.value) for operation in operations
+        (operation, harness.sample_patient.value) for operation in run.operations
     }
-    hosts = {request.url.host for request, _ in recorder.exchanges}
-    assert hosts == {host.host for host in CVSInterface.info.hosts}
-    assert len(recorder.exchanges) == 4
-    assert json.loads(recorder.exchanges[0][1].content)["token_type"] == "Bearer"
-
-    path = CVSInterface.info.openapi_path()
-    assert path is not None
-    validator = SpecValidator(path, fast=False)
-    for request, response in recorder.exchanges:
-        validator.validate_exchange(
-            None,
-            None,
-            ExchangeRequest(
-                request.method,
-                str(request.url),
-                request.headers.multi_items(),
-                request.content,
-            ),
-            ExchangeResponse(
-                response.status_code, response.headers.multi_items(), response.content
-            ),
-        )
+    assert len(run.exchanges) == 4
+    assert json.loads(run.exchanges[0][1].content)["token_type"] == "Bearer"
+    assert_exchanges_conform(CVSInterface.info, run.exchanges)
 
 
 def test_recorded_cassettes_hold_no_secret() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -51,11 +50,12 @@ from carecert.adapters.identifiers import NPI_SYSTEM
 from carecert.adapters.models import AppointmentStatus, Identifier
 from carecert.adapters.models.pharmacy import FillStatus
 from carecert.adapters.provider import MfaKind
-from carecert.adapters.registry import ProviderRegistry
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, UNKNOWN_RX, RecordingTransport
-
-Config = Callable[..., dict[str, Any]]
+from ..support.compliance import CONSENT_GRANTED_AT, direct_care_consent
+from ..support.config import Config, simulator_state
+from ..support.recording import RecordingTransport
+from ..support.registry import assert_registry_finds
+from .conftest import CLIENT_ID, CLIENT_SECRET, UNKNOWN_RX
 
 GUIDE_PATIENT = {"first_name": "John", "last_name": "Doe", "dob": "1950-01-01"}
 SAMPLE_INFO = {
@@ -72,10 +72,6 @@ _SAMPLE_WIRE_PATIENT = {
 }
 START = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 END = datetime(2030, 3, 4, 15, 15, tzinfo=UTC)
-
-
-def state(app: Starlette) -> Any:
-    return app.state.simulator
 
 
 # check_prescription
@@ -228,40 +224,25 @@ async def test_guide_patient_gets_a_new_id(
     cvs_config: Config, cvs_simulator: Starlette
 ) -> None:
     key = demographic_key("John", "Doe", date(1950, 1, 1))
-    consent = ConsentRegistry()
-    consent.grant(
-        ConsentRecord(
-            patient=key,
-            purpose="direct-care",
-            basis=ConsentBasis.EXPLICIT,
-            granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-        )
-    )
+    consent = direct_care_consent([key])
     async with CVSInterface(cvs_config(consent_registry=consent)) as cvs:
         booked = await cvs.schedule_vaccination(GUIDE_PATIENT, "COVID-19", "3456")
 
     assert key.system == DEMOGRAPHIC_KEY_SYSTEM
     assert booked.patient.system == PATIENT_ID_SYSTEM
-    assert booked.patient.value in state(cvs_simulator).patients
+    assert booked.patient.value in simulator_state(cvs_simulator).patients
     assert booked.start is not None
     assert booked.end is not None
 
 
 @pytest.mark.asyncio
 async def test_guide_example_with_keywords(cvs_config: Config) -> None:
-    consent = ConsentRegistry()
-    for identifier in (
-        rx_identifier(GUIDE_RX_NUMBER),
-        demographic_key("John", "Doe", date(1950, 1, 1)),
-    ):
-        consent.grant(
-            ConsentRecord(
-                patient=identifier,
-                purpose="direct-care",
-                basis=ConsentBasis.EXPLICIT,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        )
+    consent = direct_care_consent(
+        [
+            rx_identifier(GUIDE_RX_NUMBER),
+            demographic_key("John", "Doe", date(1950, 1, 1)),
+        ]
+    )
     async with CVSInterface(cvs_config(consent_registry=consent)) as cvs_provider:
         rx_status = await cvs_provider.check_prescription(
             rx_number="RX123456", dob="1950-01-01"
@@ -278,15 +259,7 @@ async def test_guide_example_with_keywords(cvs_config: Config) -> None:
 @pytest.mark.asyncio
 async def test_names_in_other_scripts_are_booked(cvs_config: Config) -> None:
     info = {"first_name": "秀英", "last_name": "王", "dob": "1978-08-23"}
-    consent = ConsentRegistry()
-    consent.grant(
-        ConsentRecord(
-            patient=demographic_key("秀英", "王", date(1978, 8, 23)),
-            purpose="direct-care",
-            basis=ConsentBasis.EXPLICIT,
-            granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-        )
-    )
+    consent = direct_care_consent([demographic_key("秀英", "王", date(1978, 8, 23))])
     async with CVSInterface(cvs_config(consent_registry=consent)) as cvs:
         booked = await cvs.schedule_vaccination(info, "influenza")
 
@@ -353,7 +326,7 @@ async def test_same_idempotency_key_books_once(
 
     assert first == second
     assert third.id != first.id
-    assert len(state(cvs_simulator).appointments) == 2
+    assert len(simulator_state(cvs_simulator).appointments) == 2
 
 
 @pytest.mark.asyncio
@@ -388,7 +361,7 @@ async def test_withdrawn_consent_sends_nothing(
                 patient=identifier,
                 purpose="direct-care",
                 basis=ConsentBasis.EXPLICIT,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
+                granted_at=CONSENT_GRANTED_AT,
                 withdrawn_at=datetime.now(UTC) - timedelta(days=1),
             )
         )
@@ -504,8 +477,8 @@ async def test_token_requested_once_for_concurrent_calls(
         await asyncio.gather(
             *(cvs.check_prescription(SAMPLE_RX_NUMBER, SAMPLE_DOB) for _ in range(5))
         )
-    assert state(cvs_simulator).token_requests == 1
-    assert state(cvs_simulator).lookup_requests == 5
+    assert simulator_state(cvs_simulator).token_requests == 1
+    assert simulator_state(cvs_simulator).lookup_requests == 5
 
 
 @pytest.mark.asyncio
@@ -520,9 +493,9 @@ async def test_expired_token_is_replaced(cvs_config: Config) -> None:
     async with CVSInterface(cvs_config(transport=transport)) as cvs:
         await cvs.check_prescription(SAMPLE_RX_NUMBER, SAMPLE_DOB)
         # The server expires tokens before the client's cache does.
-        state(app).tokens.clear()
+        simulator_state(app).tokens.clear()
         await cvs.check_prescription(SAMPLE_RX_NUMBER, SAMPLE_DOB)
-    assert state(app).token_requests == 2
+    assert simulator_state(app).token_requests == 2
 
 
 # Responses
@@ -667,14 +640,13 @@ def test_secrets_from_environment(
 
 
 def test_registry_finds_cvs() -> None:
-    registry = ProviderRegistry()
-    registry.register_provider("cvs", CVSInterface)
-    for found in (
-        registry.find_by_country("US"),
-        registry.find_by_compliance("hipaa"),
-        registry.find_by_type("PHARMACY"),
-    ):
-        assert [r.provider_id for r in found] == ["cvs"]
+    registry = assert_registry_finds(
+        "cvs",
+        CVSInterface,
+        countries=["US"],
+        compliance=["hipaa"],
+        types=["PHARMACY"],
+    )
     assert registry.find_by_type("PUBLIC_NATIONAL") == []
 
 

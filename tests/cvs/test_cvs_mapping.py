@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import pytest
@@ -67,23 +66,13 @@ from carecert.adapters.models.pharmacy import FillStatus, PrescriptionStatus
 from carecert.harness.conformance import (
     ExchangeRequest,
     ExchangeResponse,
-    SpecValidator,
 )
+
+from ..support.openapi import json_wire, openapi_validator
 
 API = "https://api.cvs.com"
 JSON_TYPE = "application/json"
 OTHER_SCRIPTS = ["王", "秀英", "Αθηνά", "Соколова", "שלום", "नमस्ते", "Nguyễn", "Zoë"]
-
-
-@cache
-def spec() -> SpecValidator:
-    path = CVSInterface.info.openapi_path()
-    assert path is not None
-    return SpecValidator(path, fast=False)
-
-
-def wire(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode()
 
 
 def check_exchange(
@@ -103,11 +92,11 @@ def check_exchange(
     response_headers = {"Content-Type": JSON_TYPE}
     if status == 201:
         response_headers["Location"] = "/v2/immunizations/appointments/1"
-    spec().validate_exchange(
+    openapi_validator(CVSInterface.info).validate_exchange(
         None,
         None,
-        ExchangeRequest("POST", API + path, request_headers, wire(request_body)),
-        ExchangeResponse(status, response_headers, wire(response_body)),
+        ExchangeRequest("POST", API + path, request_headers, json_wire(request_body)),
+        ExchangeResponse(status, response_headers, json_wire(response_body)),
     )
 
 
@@ -244,20 +233,20 @@ def statuses(draw: st.DrawFn) -> PrescriptionStatus:
 
 @given(patients())
 def test_patient_round_trip(patient: Patient) -> None:
-    assert patient_from_wire(json.loads(wire(patient_to_wire(patient)))) == patient
+    assert patient_from_wire(json.loads(json_wire(patient_to_wire(patient)))) == patient
 
 
 @given(appointments())
 def test_appointment_round_trip(drawn: tuple[Appointment, Patient]) -> None:
     appointment, patient = drawn
-    payload = json.loads(wire(appointment_to_wire(appointment, patient)))
+    payload = json.loads(json_wire(appointment_to_wire(appointment, patient)))
     assert appointment_from_wire(payload) == appointment
     assert patient_from_wire(payload["patient"]) == patient
 
 
 @given(statuses())
 def test_status_round_trip(status: PrescriptionStatus) -> None:
-    assert status_from_wire(json.loads(wire(status_to_wire(status)))) == status
+    assert status_from_wire(json.loads(json_wire(status_to_wire(status)))) == status
 
 
 @given(name_text, name_text, st.one_of(st.none(), name_text), births)

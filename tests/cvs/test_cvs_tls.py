@@ -16,33 +16,23 @@ from carecert.adapters.cvs.synthetic import SAMPLE_DOB, SAMPLE_RX_NUMBER
 from carecert.adapters.cvs.testing import CVSHarness
 from carecert.adapters.errors import AuthenticationError, ProviderUnavailableError
 
+from ..support.tls import ServerTLSFiles, write_server_tls_files, write_untrusted_ca
 from .conftest import CLIENT_ID, CLIENT_SECRET
 from .test_cvs_interface import SAMPLE_INFO
 
 
 @pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    ca = trustme.CA()
-    directory = tmp_path_factory.mktemp("cvs-tls")
-    server = ca.issue_cert("127.0.0.1")
-    files = {
-        "server_cert": directory / "server.pem",
-        "server_key": directory / "server-key.pem",
-        "ca": directory / "ca.pem",
-    }
-    server.cert_chain_pems[0].write_to_path(str(files["server_cert"]))
-    server.private_key_pem.write_to_path(str(files["server_key"]))
-    ca.cert_pem.write_to_path(str(files["ca"]))
-    return files
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> ServerTLSFiles:
+    return write_server_tls_files(trustme.CA(), tmp_path_factory.mktemp("cvs-tls"))
 
 
 @pytest.fixture(scope="module")
-def server(tls_files: dict[str, Path]) -> Iterator[tuple[str, Any]]:
+def server(tls_files: ServerTLSFiles) -> Iterator[tuple[str, Any]]:
     app = create_app(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     with run_server(
         app,
-        certfile=str(tls_files["server_cert"]),
-        keyfile=str(tls_files["server_key"]),
+        certfile=str(tls_files.certificate),
+        keyfile=str(tls_files.key),
     ) as url:
         yield url, app.state.simulator
 
@@ -65,13 +55,13 @@ def socket_config(
 @pytest.mark.asyncio
 async def test_operations_over_tls(
     server: tuple[str, Any],
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     cvs_consent: ConsentRegistry,
     cvs_audit: AuditStore,
 ) -> None:
     url, simulator = server
     tokens_before = simulator.token_requests
-    config = socket_config(url, tls_files["ca"], cvs_consent, cvs_audit)
+    config = socket_config(url, tls_files.ca, cvs_consent, cvs_audit)
     async with CVSInterface(config) as cvs:
         status = await cvs.check_prescription(SAMPLE_RX_NUMBER, SAMPLE_DOB)
         booked = await cvs.schedule_vaccination(SAMPLE_INFO, "influenza")
@@ -84,12 +74,12 @@ async def test_operations_over_tls(
 @pytest.mark.asyncio
 async def test_real_token_endpoint_rejects_wrong_secret(
     server: tuple[str, Any],
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     cvs_consent: ConsentRegistry,
     cvs_audit: AuditStore,
 ) -> None:
     url, _ = server
-    config = socket_config(url, tls_files["ca"], cvs_consent, cvs_audit)
+    config = socket_config(url, tls_files.ca, cvs_consent, cvs_audit)
     config["client_secret"] = "not-the-secret"
     async with CVSInterface(config) as cvs:
         with pytest.raises(AuthenticationError, match="token request"):
@@ -104,8 +94,7 @@ async def test_untrusted_server_is_refused(
     tmp_path: Path,
 ) -> None:
     url, _ = server
-    other_ca = tmp_path / "other-ca.pem"
-    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    other_ca = write_untrusted_ca(tmp_path / "other-ca.pem")
     config = socket_config(url, other_ca, cvs_consent, cvs_audit)
     async with CVSInterface(config) as cvs:
         with pytest.raises(ProviderUnavailableError, match="certificate"):

@@ -7,8 +7,7 @@ and in-memory audit store, so that tests can inspect them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,76 +16,47 @@ import pytest
 import trustme
 from starlette.applications import Starlette
 
-from carecert.adapters.compliance import (
-    AuditStore,
-    ConsentBasis,
-    ConsentRecord,
-    ConsentRegistry,
-    load_catalogue,
-)
+from carecert.adapters.compliance import AuditStore, ConsentBasis, ConsentRegistry
 from carecert.adapters.gkv.simulator import create_app
 from carecert.adapters.gkv.synthetic import UNKNOWN_KVNR, synthetic_insured
 from carecert.adapters.gkv.testing import sample_config
 from carecert.adapters.identifiers.kvnr import KVNR_SYSTEM
 from carecert.adapters.models import Identifier
 
-Config = Callable[..., dict[str, Any]]
-
-
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Pass requests to another transport and keep each request and response."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.exchanges.append((request, response))
-        return response
-
-    def paths(self) -> list[str]:
-        """Return the path of each request, in order."""
-        return [request.url.path for request, _ in self.exchanges]
+from ..support.compliance import direct_care_consent, memory_audit_store, no_sleep
+from ..support.config import Config
+from ..support.credentials import write_issued_cert
+from ..support.recording import RecordingTransport
 
 
 @pytest.fixture(scope="session")
 def gkv_client_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The practice certificate and its key, as PEM files."""
     directory = tmp_path_factory.mktemp("gkv-client")
-    issued = trustme.CA().issue_cert("praxis.carecert.example.test")
-    certificate = directory / "praxis.pem"
-    key = directory / "praxis-key.pem"
-    issued.cert_chain_pems[0].write_to_path(str(certificate))
-    issued.private_key_pem.write_to_path(str(key))
-    return certificate, key
+    return write_issued_cert(
+        trustme.CA().issue_cert("praxis.carecert.example.test"),
+        directory / "praxis.pem",
+        directory / "praxis-key.pem",
+    )
 
 
 @pytest.fixture
 def gkv_consent() -> ConsentRegistry:
     """Written direct-care consent for every synthetic person and the unknown one."""
-    registry = ConsentRegistry()
-    for kvnr in [*synthetic_insured(), UNKNOWN_KVNR]:
-        registry.grant(
-            ConsentRecord(
-                patient=Identifier(system=KVNR_SYSTEM, value=kvnr),
-                purpose="direct-care",
-                basis=ConsentBasis.WRITTEN,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-                evidence_reference="carecert synthetic written consent",
-            )
-        )
-    return registry
+    return direct_care_consent(
+        (
+            Identifier(system=KVNR_SYSTEM, value=kvnr)
+            for kvnr in [*synthetic_insured(), UNKNOWN_KVNR]
+        ),
+        basis=ConsentBasis.WRITTEN,
+        evidence_reference="carecert synthetic written consent",
+    )
 
 
 @pytest.fixture
 def gkv_audit() -> Iterator[AuditStore]:
-    retention = load_catalogue().region("DE").audit_retention_years
-    store = AuditStore(":memory:", retention_years={"DE": retention})
-    yield store
-    store.close()
+    with memory_audit_store("DE") as store:
+        yield store
 
 
 @pytest.fixture
@@ -123,7 +93,3 @@ def gkv_config(
         return config
 
     return build
-
-
-async def no_sleep(seconds: float) -> None:
-    """Replace asyncio.sleep between retries, so that tests never wait."""

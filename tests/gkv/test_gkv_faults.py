@@ -19,18 +19,10 @@ from carecert.adapters.mock.faults import (
 )
 from carecert.adapters.mock.transport import InProcessTransport
 
-from .conftest import Config
+from ..support.config import Config
+from ..support.faults import RETRYABLE_FAULTS, lost_responses
 
 SERVICE_DATE = date(2025, 2, 3)
-
-RETRYABLE_FAULTS = [
-    FaultKind.BAD_GATEWAY,
-    FaultKind.UNAVAILABLE,
-    FaultKind.GATEWAY_TIMEOUT,
-    FaultKind.RESET,
-    FaultKind.TIMEOUT,
-    FaultKind.TRUNCATED,
-]
 
 
 @pytest.mark.asyncio
@@ -48,11 +40,7 @@ async def test_submissions_under_faults_are_billed_once(gkv_config: Config) -> N
         ]
 
     simulator = app.state.simulator
-    applied_then_lost = [
-        fault
-        for fault in injector.injected
-        if fault.phase is FaultPhase.AFTER and fault.path == "/kvdt/submissions"
-    ]
+    applied_then_lost = lost_responses(injector, "/kvdt/submissions")
     assert applied_then_lost, "the seed injected no fault after a submission"
     assert len(simulator.submissions) == submissions
     assert len(simulator.submitted_files) == submissions

@@ -38,9 +38,10 @@ from carecert.adapters.gkv.testing import (
 )
 from carecert.adapters.gkv.xdt import parse_xdt
 from carecert.adapters.identifiers.kvnr import KVNR_SYSTEM
-from carecert.adapters.registry import ProviderRegistry
 
-from .conftest import Config, RecordingTransport
+from ..support.config import Config
+from ..support.recording import RecordingTransport
+from ..support.registry import assert_registry_finds
 
 SERVICE_DATE = date(2025, 2, 3)
 
@@ -321,16 +322,13 @@ async def test_prescription_needs_prescriber(
 
 
 def test_registry_finds_gkv() -> None:
-    registry = ProviderRegistry()
-    registry.register_provider("gkv", GKVInterface)
-
-    def ids(found: list[Any]) -> list[str]:
-        return [registration.provider_id for registration in found]
-
-    assert ids(registry.find_by_country("DE")) == ["gkv"]
-    assert ids(registry.find_by_compliance("SGB V")) == ["gkv"]
-    assert ids(registry.find_by_compliance("gematik")) == ["gkv"]
-    assert ids(registry.find_by_type("STATUTORY_INSURER")) == ["gkv"]
+    assert_registry_finds(
+        "gkv",
+        GKVInterface,
+        countries=["DE"],
+        compliance=["SGB V", "gematik"],
+        types=["STATUTORY_INSURER"],
+    )
 
 
 def test_info_declares_every_host_in_germany() -> None:

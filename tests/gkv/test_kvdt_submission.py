@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from carecert.adapters.compliance import ConsentBasis, ConsentRecord, ConsentRegistry
+from carecert.adapters.compliance import ConsentBasis, ConsentRegistry
 from carecert.adapters.gkv import GKVInterface
 from carecert.adapters.gkv.endpoints import KVDT_PATH
 from carecert.adapters.gkv.kvdt import (
@@ -25,24 +25,20 @@ from carecert.adapters.gkv.testing import SAMPLE_KVDT_DATA
 from carecert.adapters.identifiers.kvnr import KVNR_SYSTEM
 from carecert.adapters.models import Identifier
 
-from .conftest import Config, RecordingTransport
+from ..support.compliance import direct_care_consent
+from ..support.config import Config
+from ..support.recording import RecordingTransport
 
 SERVICE_DATE = date(2025, 2, 3)
 CASSETTE = Path(__file__).resolve().parents[2] / "cassettes/gkv/audited_access.json"
 
 
 def written_consent() -> ConsentRegistry:
-    registry = ConsentRegistry()
-    registry.grant(
-        ConsentRecord(
-            patient=Identifier(system=KVNR_SYSTEM, value=SAMPLE_KVNR),
-            purpose="direct-care",
-            basis=ConsentBasis.WRITTEN,
-            granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-            evidence_reference="synthetic signed consent form 1",
-        )
+    return direct_care_consent(
+        [Identifier(system=KVNR_SYSTEM, value=SAMPLE_KVNR)],
+        basis=ConsentBasis.WRITTEN,
+        evidence_reference="synthetic signed consent form 1",
     )
-    return registry
 
 
 async def submit(config: dict[str, Any], recorder: RecordingTransport) -> bytes:

@@ -7,24 +7,15 @@ in-memory audit store, so that tests can inspect them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 
-from carecert.adapters.compliance import (
-    AuditStore,
-    ConsentBasis,
-    ConsentRecord,
-    ConsentRegistry,
-    load_catalogue,
-)
+from carecert.adapters.compliance import AuditStore, ConsentRegistry
 from carecert.adapters.kaiser.auth import read_saml_identity
 from carecert.adapters.kaiser.codes import MRN_SYSTEM
 from carecert.adapters.kaiser.simulator import create_app
@@ -32,54 +23,28 @@ from carecert.adapters.kaiser.synthetic import UNKNOWN_MRN, synthetic_patients
 from carecert.adapters.kaiser.testing import write_saml_identity
 from carecert.adapters.models import Identifier
 
+from ..support.compliance import direct_care_consent, memory_audit_store, no_sleep
+from ..support.config import Config
+from ..support.credentials import write_new_rsa_key
+from ..support.recording import RecordingTransport
+
 CLIENT_ID = "carecert-kaiser-test-client"
-
-Config = Callable[..., dict[str, Any]]
-
-
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Pass requests to another transport and keep each request and response."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.exchanges.append((request, response))
-        return response
-
-    def paths(self) -> list[str]:
-        """Return the path and query of each request, in order."""
-        return [request.url.raw_path.decode("ascii") for request, _ in self.exchanges]
-
-
-def write_rsa_key(directory: Path) -> Path:
-    """Write a new 2048-bit RSA key as unencrypted PKCS#8 PEM; return its path."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = directory / "private.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return path
 
 
 @pytest.fixture(scope="session")
 def saml_identity(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PEM file with a self-signed SAML signing certificate and its key."""
-    return write_saml_identity(write_rsa_key(tmp_path_factory.mktemp("kaiser-saml")))
+    return write_saml_identity(
+        write_new_rsa_key(tmp_path_factory.mktemp("kaiser-saml"))
+    )
 
 
 @pytest.fixture(scope="session")
 def other_saml_identity(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A second identity, which the simulator does not trust."""
-    return write_saml_identity(write_rsa_key(tmp_path_factory.mktemp("kaiser-other")))
+    return write_saml_identity(
+        write_new_rsa_key(tmp_path_factory.mktemp("kaiser-other"))
+    )
 
 
 @pytest.fixture(scope="session")
@@ -91,29 +56,20 @@ def trusted_certificate(saml_identity: Path) -> bytes:
 @pytest.fixture
 def kaiser_consent() -> ConsentRegistry:
     """Explicit direct-care consent for every synthetic patient and the unknown MRN."""
-    registry = ConsentRegistry()
     mrns = [
         p.patient.identifier_value(MRN_SYSTEM) for p in synthetic_patients().values()
     ]
+    subjects = []
     for mrn in [*mrns, UNKNOWN_MRN]:
         assert mrn is not None
-        registry.grant(
-            ConsentRecord(
-                patient=Identifier(system=MRN_SYSTEM, value=mrn),
-                purpose="direct-care",
-                basis=ConsentBasis.EXPLICIT,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        )
-    return registry
+        subjects.append(Identifier(system=MRN_SYSTEM, value=mrn))
+    return direct_care_consent(subjects)
 
 
 @pytest.fixture
 def kaiser_audit() -> Iterator[AuditStore]:
-    retention = load_catalogue().region("US").audit_retention_years
-    store = AuditStore(":memory:", retention_years={"US": retention})
-    yield store
-    store.close()
+    with memory_audit_store("US") as store:
+        yield store
 
 
 @pytest.fixture
@@ -149,7 +105,3 @@ def kaiser_config(
         return config
 
     return build
-
-
-async def no_sleep(seconds: float) -> None:
-    """Replace asyncio.sleep between retries, so that tests never wait."""

@@ -31,9 +31,10 @@ from carecert.adapters.kaiser.synthetic import (
     synthetic_patients,
 )
 from carecert.adapters.models import AppointmentStatus, Identifier, RecordType
-from carecert.adapters.registry import ProviderRegistry
 
-from .conftest import Config, RecordingTransport
+from ..support.config import Config
+from ..support.recording import RecordingTransport
+from ..support.registry import assert_registry_finds
 
 GUIDE_NPI = "1234567890"
 """The NPI the integration guide's booking example uses; its check digit is wrong."""
@@ -65,7 +66,7 @@ async def test_health_record_reads_every_page(
     assert record.conditions == expected.conditions
     assert record.medication_requests == expected.medication_requests
     assert record.immunizations == expected.immunizations
-    paths = kaiser_recorder.paths()
+    paths = kaiser_recorder.targets()
     assert paths[0] == "/oauth2/token"
     immunization_pages = [p for p in paths if p.startswith("/fhir/R4/Immunization")]
     assert immunization_pages == [
@@ -87,7 +88,7 @@ async def test_health_record_reads_only_requested_sections(
     assert len(record.immunizations) == 5
     assert record.conditions == ()
     assert record.medication_requests == ()
-    searched = {p.split("?")[0] for p in kaiser_recorder.paths()[1:]}
+    searched = {p.split("?")[0] for p in kaiser_recorder.targets()[1:]}
     assert searched == {"/fhir/R4/Patient", "/fhir/R4/Immunization"}
 
 
@@ -435,17 +436,14 @@ def test_api_base_forms(kaiser_config: Config, api_base: str, fhir_base: str) ->
 
 
 def test_registry_finds_kaiser() -> None:
-    registry = ProviderRegistry()
-    registry.register_provider("kaiser", KaiserInterface)
-
-    def ids(found: list[Any]) -> list[str]:
-        return [registration.provider_id for registration in found]
-
-    assert ids(registry.find_by_country("US")) == ["kaiser"]
-    assert ids(registry.find_by_compliance("HIPAA")) == ["kaiser"]
-    assert ids(registry.find_by_compliance("HITECH")) == ["kaiser"]
-    assert ids(registry.find_by_type("PRIVATE_PROVIDER")) == ["kaiser"]
-    assert ids(registry.find_by_region("US")) == ["kaiser"]
+    assert_registry_finds(
+        "kaiser",
+        KaiserInterface,
+        countries=["US"],
+        compliance=["HIPAA", "HITECH"],
+        types=["PRIVATE_PROVIDER"],
+        regions=["US"],
+    )
 
 
 def test_info_declares_auth_and_us_hosts() -> None:

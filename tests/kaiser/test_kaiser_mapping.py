@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -68,44 +67,28 @@ from carecert.adapters.models.clinical import (
     MedicationRequest,
     ResourceReference,
 )
-from carecert.harness.conformance import (
-    ExchangeRequest,
-    ExchangeResponse,
-    SpecValidator,
+
+from ..support.openapi import (
+    check_fhir_exchange,
+    json_wire,
 )
 
 API = "https://api.kaiserpermanente.org/fhir/R4"
-FHIR_JSON = "application/fhir+json"
 SCRIPTS = ["Théo", "Nakamura-Oyelaran", "東京都", "Αθήνα", "مرحبا", "Привет", "नमस्ते"]
-
-
-@cache
-def spec() -> SpecValidator:
-    path = KaiserInterface.info.openapi_path()
-    assert path is not None
-    return SpecValidator(path, fast=False)
-
-
-def wire(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode()
 
 
 def check_exchange(
     method: str, url: str, status: int, payload: Any, body: Any = None, **headers: str
 ) -> None:
-    request_headers = {"Authorization": "Bearer test", "Accept": FHIR_JSON, **headers}
-    content = None
-    if body is not None:
-        request_headers["Content-Type"] = FHIR_JSON
-        content = wire(body)
-    response_headers = {"Content-Type": FHIR_JSON}
-    if status == 201:
-        response_headers["Location"] = f"{API}/Appointment/1"
-    spec().validate_exchange(
-        None,
-        None,
-        ExchangeRequest(method, url, request_headers, content),
-        ExchangeResponse(status, response_headers, wire(payload)),
+    check_fhir_exchange(
+        KaiserInterface.info,
+        method,
+        url,
+        status,
+        payload,
+        body,
+        created_location=f"{API}/Appointment/1",
+        **headers,
     )
 
 
@@ -263,7 +246,7 @@ patients = st.builds(
 
 @given(conditions, ids)
 def test_condition_round_trip(condition: Condition, patient_id: str) -> None:
-    resource = json.loads(wire(condition_to_fhir(condition, patient_id)))
+    resource = json.loads(json_wire(condition_to_fhir(condition, patient_id)))
     assert condition_from_fhir(resource) == condition
 
 
@@ -271,13 +254,13 @@ def test_condition_round_trip(condition: Condition, patient_id: str) -> None:
 def test_medication_request_round_trip(
     request: MedicationRequest, patient_id: str
 ) -> None:
-    resource = json.loads(wire(medication_request_to_fhir(request, patient_id)))
+    resource = json.loads(json_wire(medication_request_to_fhir(request, patient_id)))
     assert medication_request_from_fhir(resource) == request
 
 
 @given(immunizations, ids)
 def test_immunization_round_trip(immunization: Immunization, patient_id: str) -> None:
-    resource = json.loads(wire(immunization_to_fhir(immunization, patient_id)))
+    resource = json.loads(json_wire(immunization_to_fhir(immunization, patient_id)))
     assert immunization_from_fhir(resource) == immunization
 
 
@@ -285,13 +268,13 @@ def test_immunization_round_trip(immunization: Immunization, patient_id: str) ->
 def test_appointment_round_trip(
     appointment: KaiserAppointment, patient_id: str | None
 ) -> None:
-    resource = json.loads(wire(appointment_to_fhir(appointment, patient_id)))
+    resource = json.loads(json_wire(appointment_to_fhir(appointment, patient_id)))
     assert appointment_from_fhir(resource) == appointment
 
 
 @given(patients)
 def test_patient_round_trip(patient: Patient) -> None:
-    assert patient_from_fhir(json.loads(wire(patient_to_fhir(patient)))) == patient
+    assert patient_from_fhir(json.loads(json_wire(patient_to_fhir(patient)))) == patient
 
 
 # Validation against openapi.yaml and the R4B models
@@ -319,7 +302,7 @@ def test_condition_pages_validate(
     for entry in bundle.get("entry", []):
         FhirCondition.model_validate(entry["resource"])
     check_exchange("GET", _search_url("Condition", **query), 200, bundle)
-    page = read_search_page(json.loads(wire(bundle)), "Condition", patient_id)
+    page = read_search_page(json.loads(json_wire(bundle)), "Condition", patient_id)
     assert [condition_from_fhir(r) for r in page.resources] == found[
         offset : offset + 2
     ]
@@ -404,7 +387,7 @@ def test_text_in_any_script_survives_as_utf8() -> None:
         code=Coding(system="http://snomed.info/sct", code="38341003"),
         text="高血圧 · Гипертония · ارتفاع ضغط الدم",
     )
-    encoded = wire(condition_to_fhir(condition, "p1"))
+    encoded = json_wire(condition_to_fhir(condition, "p1"))
 
     assert "高血圧".encode() in encoded
     assert condition_from_fhir(json.loads(encoded)).text == condition.text

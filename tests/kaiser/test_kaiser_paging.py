@@ -21,7 +21,9 @@ from carecert.adapters.kaiser.synthetic import (
 from carecert.adapters.mock.faults import FaultInjector, FaultKind, FaultPhase
 from carecert.adapters.mock.transport import InProcessTransport
 
-from .conftest import CLIENT_ID, Config
+from ..support.config import Config
+from ..support.faults import RETRYABLE_FAULTS
+from .conftest import CLIENT_ID
 
 API = "https://api.kaiserpermanente.org/fhir/R4"
 PATIENT = {
@@ -249,15 +251,6 @@ async def test_outcome_entries_are_skipped(kaiser_config: Config) -> None:
 
 
 # Faults
-
-RETRYABLE_FAULTS = [
-    FaultKind.BAD_GATEWAY,
-    FaultKind.UNAVAILABLE,
-    FaultKind.GATEWAY_TIMEOUT,
-    FaultKind.RESET,
-    FaultKind.TIMEOUT,
-    FaultKind.TRUNCATED,
-]
 
 
 @pytest.mark.asyncio

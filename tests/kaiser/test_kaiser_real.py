@@ -37,7 +37,7 @@ from carecert.adapters.models import Coding, Condition, Patient
 from carecert.adapters.models.clinical import Immunization, MedicationRequest
 
 from ..realdata import real_file_params, require_real
-from .conftest import Config
+from ..support.config import Config
 
 US_CORE = "us-core/input/examples"
 SYNTHEA = "synthea/R4/SYNTHEA"

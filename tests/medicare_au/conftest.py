@@ -8,7 +8,6 @@ in-memory audit store, so that tests can inspect them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from starlette.applications import Starlette
 
-from carecert.adapters.compliance import (
-    AuditStore,
-    ConsentBasis,
-    ConsentRecord,
-    ConsentRegistry,
-    load_catalogue,
-)
+from carecert.adapters.compliance import AuditStore, ConsentRegistry
 from carecert.adapters.medicare_au.codes import IHI_SYSTEM, MEDICARE_NUMBER_SYSTEM
 from carecert.adapters.medicare_au.simulator import create_app
 from carecert.adapters.medicare_au.synthetic import (
@@ -37,23 +30,12 @@ from carecert.adapters.medicare_au.synthetic import (
 )
 from carecert.adapters.models import Identifier
 
+from ..support.compliance import direct_care_consent, memory_audit_store, no_sleep
+from ..support.credentials import write_issued_cert
+from ..support.recording import RecordingTransport
+
 CLIENT_NAME = "organisation.carecert.example.test"
 PKCS12_PASSWORD = "synthetic-p12-password"
-
-
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Pass requests to another transport and keep each request and response."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.exchanges.append((request, response))
-        return response
 
 
 @pytest.fixture(scope="session")
@@ -68,12 +50,11 @@ def pem_credential(
 ) -> tuple[Path, Path]:
     """A client certificate signed by the test CA, and its key, as PEM files."""
     directory = tmp_path_factory.mktemp("medicare-client")
-    issued = medicare_ca.issue_cert(CLIENT_NAME)
-    certificate = directory / "certificate.pem"
-    key = directory / "key.pem"
-    issued.cert_chain_pems[0].write_to_path(str(certificate))
-    issued.private_key_pem.write_to_path(str(key))
-    return certificate, key
+    return write_issued_cert(
+        medicare_ca.issue_cert(CLIENT_NAME),
+        directory / "certificate.pem",
+        directory / "key.pem",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +80,6 @@ def p12_credential(
 @pytest.fixture
 def medicare_consent() -> ConsentRegistry:
     """Direct-care consent for every synthetic patient, by IHI and card number."""
-    registry = ConsentRegistry()
     subjects = [
         Identifier(system=IHI_SYSTEM, value=ihi) for ihi in synthetic_patients()
     ]
@@ -109,24 +89,13 @@ def medicare_consent() -> ConsentRegistry:
         for patient in synthetic_patients().values()
         if patient.medicare is not None
     ]
-    for subject in subjects:
-        registry.grant(
-            ConsentRecord(
-                patient=subject,
-                purpose="direct-care",
-                basis=ConsentBasis.EXPLICIT,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        )
-    return registry
+    return direct_care_consent(subjects)
 
 
 @pytest.fixture
 def medicare_audit() -> Iterator[AuditStore]:
-    retention = load_catalogue().region("AU").audit_retention_years
-    store = AuditStore(":memory:", retention_years={"AU": retention})
-    yield store
-    store.close()
+    with memory_audit_store("AU") as store:
+        yield store
 
 
 @pytest.fixture
@@ -164,7 +133,3 @@ def medicare_config(
         return config
 
     return build
-
-
-async def no_sleep(seconds: float) -> None:
-    """Replace asyncio.sleep between retries, so that tests never wait."""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from carecert.adapters.errors import ProviderUnavailableError
@@ -19,16 +16,9 @@ from carecert.adapters.medicare_au.synthetic import (
 from carecert.adapters.mock.faults import FaultInjector, FaultKind, FaultPhase
 from carecert.adapters.mock.transport import InProcessTransport
 
-Config = Callable[..., dict[str, Any]]
+from ..support.config import Config
+from ..support.faults import RETRYABLE_FAULTS, lost_responses
 
-RETRYABLE_FAULTS = [
-    FaultKind.BAD_GATEWAY,
-    FaultKind.UNAVAILABLE,
-    FaultKind.GATEWAY_TIMEOUT,
-    FaultKind.RESET,
-    FaultKind.TIMEOUT,
-    FaultKind.TRUNCATED,
-]
 CLAIM_PATH = "/claiming/fhir/r4/Claim"
 
 
@@ -48,11 +38,7 @@ async def test_claims_under_faults_applied_once(medicare_config: Config) -> None
         record = await medicare.get_my_health_record(SAMPLE_IHI)
 
     simulator = app.state.simulator
-    applied_then_lost = [
-        fault
-        for fault in injector.injected
-        if fault.phase is FaultPhase.AFTER and fault.path == CLAIM_PATH
-    ]
+    applied_then_lost = lost_responses(injector, CLAIM_PATH)
     assert applied_then_lost, "the seed injected no fault after a claim"
     assert len(simulator.claims) == claims
     assert len({result.claim_id for result in results}) == claims

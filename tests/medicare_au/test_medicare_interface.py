@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography import x509
@@ -43,11 +41,12 @@ from carecert.adapters.medicare_au.synthetic import (
 )
 from carecert.adapters.models import ClaimOutcome, Identifier, Money, RecordType
 from carecert.adapters.provider import MfaKind
-from carecert.adapters.registry import ProviderRegistry
 
-from .conftest import PKCS12_PASSWORD, RecordingTransport
+from ..support.config import Config
+from ..support.recording import RecordingTransport
+from ..support.registry import assert_registry_finds
+from .conftest import PKCS12_PASSWORD
 
-Config = Callable[..., dict[str, Any]]
 GUIDE_CONFIG = {
     "provider_number": "2345678A",
     "hpi_o": "8003621234567890",
@@ -448,19 +447,14 @@ async def test_claim_consent_by_ihi(
 
 
 async def test_registry_finds_medicare() -> None:
-    registry = ProviderRegistry()
-    registry.register_provider("medicare-au", MedicareAustraliaProvider)
-
-    def ids(found: list[Any]) -> list[str]:
-        return [registration.provider_id for registration in found]
-
-    assert ids(registry.find_by_country("AU")) == ["medicare-au"]
-    assert ids(registry.find_by_compliance("Privacy Act 1988")) == ["medicare-au"]
-    assert ids(registry.find_by_compliance("My Health Records Act 2012")) == [
-        "medicare-au"
-    ]
-    assert ids(registry.find_by_type("PUBLIC_NATIONAL")) == ["medicare-au"]
-    assert ids(registry.find_by_region("AU")) == ["medicare-au"]
+    assert_registry_finds(
+        "medicare-au",
+        MedicareAustraliaProvider,
+        countries=["AU"],
+        compliance=["Privacy Act 1988", "My Health Records Act 2012"],
+        types=["PUBLIC_NATIONAL"],
+        regions=["AU"],
+    )
 
 
 async def test_builtin_registry_has_medicare() -> None:

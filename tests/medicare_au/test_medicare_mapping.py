@@ -13,7 +13,6 @@ import json
 import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import pytest
@@ -82,25 +81,15 @@ from carecert.adapters.models import (
 from carecert.harness.conformance import (
     ExchangeRequest,
     ExchangeResponse,
-    SpecValidator,
 )
+
+from ..support.openapi import json_wire, openapi_validator
 
 MHR = "https://services.ehealth.gov.au/mhr/fhir/r4/Patient/$my-health-record"
 CLAIM = "https://healthclaiming.api.humanservices.gov.au/claiming/fhir/r4/Claim"
 FHIR_JSON = "application/fhir+json"
 SCRIPTS = ["Ngữ", "Đức", "Ō'Brien", "東京都", "Αθήνα", "مرحبا", "Привет", "🙂 ok"]
 CREATED = datetime(2025, 1, 20, 9, 30, tzinfo=UTC)
-
-
-@cache
-def spec() -> SpecValidator:
-    path = MedicareAustraliaProvider.info.openapi_path()
-    assert path is not None
-    return SpecValidator(path, fast=False)
-
-
-def wire(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode()
 
 
 def check_exchange(url: str, body: Any, status: int, payload: Any) -> None:
@@ -110,11 +99,11 @@ def check_exchange(url: str, body: Any, status: int, payload: Any) -> None:
     response_headers = {"Content-Type": FHIR_JSON}
     if status == 201:
         response_headers["Location"] = "/claiming/fhir/r4/ClaimResponse/claim-1"
-    spec().validate_exchange(
+    openapi_validator(MedicareAustraliaProvider.info).validate_exchange(
         None,
         None,
-        ExchangeRequest("POST", url, headers, wire(body)),
-        ExchangeResponse(status, response_headers, wire(payload)),
+        ExchangeRequest("POST", url, headers, json_wire(body)),
+        ExchangeResponse(status, response_headers, json_wire(payload)),
     )
 
 

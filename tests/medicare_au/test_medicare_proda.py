@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -26,9 +23,10 @@ from carecert.adapters.medicare_au.synthetic import (
 )
 from carecert.adapters.models import ClaimOutcome
 
-from .conftest import RecordingTransport
+from ..support.config import Config
+from ..support.credentials import new_rsa_key, public_key_pem, write_private_key
+from ..support.recording import RecordingTransport
 
-Config = Callable[..., dict[str, Any]]
 TOKEN_URL = "https://proda.humanservices.gov.au/mga/sps/oauth/oauth20/token"
 ORGANISATION = "9900000042"
 DEVICE = "practice-device-1"
@@ -37,26 +35,12 @@ CLIENT = "carecert-test-software"
 pytestmark = pytest.mark.asyncio
 
 
-def write_key(path: Path) -> rsa.RSAPrivateKey:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return key
-
-
 @pytest.fixture(scope="module")
 def device_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RSAKey]:
     path = tmp_path_factory.mktemp("proda") / "device.pem"
-    key = write_key(path)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return path, RSAKey.import_key(public)
+    key = new_rsa_key()
+    write_private_key(key, path)
+    return path, RSAKey.import_key(public_key_pem(key))
 
 
 def proda_settings(key_path: Path, **changes: Any) -> dict[str, Any]:
@@ -142,7 +126,7 @@ async def test_unregistered_device_key_rejected(
     medicare_config: Config, proda_recorder: RecordingTransport, tmp_path: Path
 ) -> None:
     other = tmp_path / "other.pem"
-    write_key(other)
+    write_private_key(new_rsa_key(), other)
     config = medicare_config(transport=proda_recorder, proda=proda_settings(other))
     async with MedicareAustraliaProvider(config) as medicare:
         with pytest.raises(AuthenticationError, match="device is activated"):

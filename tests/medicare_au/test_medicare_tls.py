@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,45 +23,36 @@ from carecert.adapters.medicare_au.synthetic import (
 from carecert.adapters.medicare_au.testing import MedicareHarness
 from carecert.adapters.models import ClaimOutcome
 
+from ..support.config import Config
+from ..support.credentials import write_untrusted_client_cert
+from ..support.tls import ServerTLSFiles, write_server_tls_files
 from .conftest import CLIENT_NAME
-
-Config = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
 def tls_files(
     medicare_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("medicare-tls")
-    server = medicare_ca.issue_cert("127.0.0.1")
-    files = {
-        "server_cert": directory / "server.pem",
-        "server_key": directory / "server-key.pem",
-        "ca": directory / "ca.pem",
-    }
-    server.cert_chain_pems[0].write_to_path(str(files["server_cert"]))
-    server.private_key_pem.write_to_path(str(files["server_key"]))
-    medicare_ca.cert_pem.write_to_path(str(files["ca"]))
-    return files
+) -> ServerTLSFiles:
+    return write_server_tls_files(medicare_ca, tmp_path_factory.mktemp("medicare-tls"))
 
 
 @pytest.fixture(scope="module")
-def base_url(tls_files: dict[str, Path]) -> Iterator[str]:
+def base_url(tls_files: ServerTLSFiles) -> Iterator[str]:
     with run_server(
         create_app(hpio=SAMPLE_HPIO),
-        certfile=str(tls_files["server_cert"]),
-        keyfile=str(tls_files["server_key"]),
-        client_ca=str(tls_files["ca"]),
+        certfile=str(tls_files.certificate),
+        keyfile=str(tls_files.key),
+        client_ca=str(tls_files.ca),
     ) as url:
         yield url
 
 
 def socket_config(
-    medicare_config: Config, base_url: str, tls_files: dict[str, Path], **keys: Any
+    medicare_config: Config, base_url: str, tls_files: ServerTLSFiles, **keys: Any
 ) -> dict[str, Any]:
     return medicare_config(
         transport=None,
-        ca_bundle=str(tls_files["ca"]),
+        ca_bundle=str(tls_files.ca),
         retry_attempts=1,
         **MedicareHarness().point_at(base_url),
         **keys,
@@ -70,7 +61,7 @@ def socket_config(
 
 @pytest.mark.asyncio
 async def test_operations_over_mutual_tls_with_p12(
-    medicare_config: Config, base_url: str, tls_files: dict[str, Path]
+    medicare_config: Config, base_url: str, tls_files: ServerTLSFiles
 ) -> None:
     config = socket_config(medicare_config, base_url, tls_files)
     async with MedicareAustraliaProvider(config) as medicare:
@@ -86,7 +77,7 @@ async def test_operations_over_mutual_tls_with_p12(
 async def test_pem_credential_over_mutual_tls(
     medicare_config: Config,
     base_url: str,
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     pem_credential: tuple[Path, Path],
 ) -> None:
     config = socket_config(
@@ -103,12 +94,9 @@ async def test_pem_credential_over_mutual_tls(
 
 @pytest.mark.asyncio
 async def test_untrusted_client_cert_rejected(
-    medicare_config: Config, base_url: str, tls_files: dict[str, Path], tmp_path: Path
+    medicare_config: Config, base_url: str, tls_files: ServerTLSFiles, tmp_path: Path
 ) -> None:
-    stranger = trustme.CA().issue_cert(CLIENT_NAME)
-    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    stranger.cert_chain_pems[0].write_to_path(str(certificate))
-    stranger.private_key_pem.write_to_path(str(key))
+    certificate, key = write_untrusted_client_cert(CLIENT_NAME, tmp_path)
     config = socket_config(
         medicare_config,
         base_url,
@@ -125,7 +113,7 @@ async def test_untrusted_client_cert_rejected(
 async def test_key_files_removed_after_loading(
     medicare_config: Config,
     base_url: str,
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     created: list[Path] = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from carecert.adapters.compliance import ConsentBasis, ConsentRecord, ConsentRegistry
+from carecert.adapters.compliance import ConsentRegistry
 from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM
 from carecert.adapters.models import Identifier
 from carecert.adapters.nhs import NHSInterface
@@ -41,6 +40,8 @@ from ..realdata import (
     real_file_params,
     require_real,
 )
+from ..support.compliance import direct_care_consent
+from ..support.recording import RecordingTransport
 
 ENVIRONMENTS = ("sandbox", "integration")
 """NHS environments the adapter fixture runs in, each with its own authentication."""
@@ -126,26 +127,8 @@ def own_spec_path() -> Path:
     return path
 
 
-class CapturingTransport(httpx.AsyncBaseTransport):
-    """Pass requests to another transport and keep each request with its response.
-
-    Both bodies are read here, so they can be validated after the adapter
-    returns.
-    """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.exchanges.append((request, response))
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+class CapturingTransport(RecordingTransport):
+    """A RecordingTransport that also picks out the PDS Patient reads."""
 
     def patient_reads(self) -> list[tuple[httpx.Request, httpx.Response]]:
         """Return the PDS Patient read exchanges, in the order they were sent."""
@@ -167,17 +150,10 @@ class AdapterRun:
 
 
 def _consent_for_synthetic_patients() -> ConsentRegistry:
-    registry = ConsentRegistry()
-    for number in [*synthetic_patients(), UNKNOWN_NHS_NUMBER]:
-        registry.grant(
-            ConsentRecord(
-                patient=Identifier(system=NHS_NUMBER_SYSTEM, value=number),
-                purpose="direct-care",
-                basis=ConsentBasis.EXPLICIT,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        )
-    return registry
+    return direct_care_consent(
+        Identifier(system=NHS_NUMBER_SYSTEM, value=number)
+        for number in [*synthetic_patients(), UNKNOWN_NHS_NUMBER]
+    )
 
 
 @pytest_asyncio.fixture(params=ENVIRONMENTS)

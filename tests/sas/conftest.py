@@ -8,28 +8,29 @@ in-memory audit store, so that tests can inspect them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import trustme
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 
-from carecert.adapters.compliance import (
-    AuditStore,
-    ConsentBasis,
-    ConsentRecord,
-    ConsentRegistry,
-    load_catalogue,
-)
+from carecert.adapters.compliance import AuditStore, ConsentRegistry
 from carecert.adapters.models import Identifier
 from carecert.adapters.sas.codes import NUHSA_SYSTEM
 from carecert.adapters.sas.simulator import create_app
 from carecert.adapters.sas.synthetic import UNKNOWN_NUHSA, synthetic_patients
+
+from ..support.compliance import direct_care_consent, memory_audit_store, no_sleep
+from ..support.credentials import (
+    new_rsa_key,
+    public_key_pem,
+    write_issued_cert,
+    write_private_key,
+)
+from ..support.recording import RecordingTransport
 
 CLIENT_ID = "carecert-test-client"
 CLIENT_SECRET = "test-secret-4d1e"
@@ -37,50 +38,23 @@ KEY_ID = "sas-test-key-1"
 CLIENT_NAME = "proveedor.carecert.example.test"
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Pass requests to another transport and keep each request and response."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.exchanges.append((request, response))
-        return response
-
-    def paths(self) -> list[str]:
-        """Return the path of each request, in order."""
-        return [request.url.path for request, _ in self.exchanges]
-
-
 @pytest.fixture(scope="session")
 def sas_rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return new_rsa_key()
 
 
 @pytest.fixture(scope="session")
 def sas_private_key_path(
     sas_rsa_key: rsa.RSAPrivateKey, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    path = tmp_path_factory.mktemp("sas-key") / "private.pem"
-    path.write_bytes(
-        sas_rsa_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    return write_private_key(
+        sas_rsa_key, tmp_path_factory.mktemp("sas-key") / "private.pem"
     )
-    return path
 
 
 @pytest.fixture(scope="session")
 def sas_public_key_pem(sas_rsa_key: rsa.RSAPrivateKey) -> bytes:
-    return sas_rsa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return public_key_pem(sas_rsa_key)
 
 
 @pytest.fixture(scope="session")
@@ -95,36 +69,26 @@ def sas_client_cert(
 ) -> tuple[Path, Path]:
     """The provider certificate and its key, as PEM files."""
     directory = tmp_path_factory.mktemp("sas-client")
-    issued = sas_ca.issue_cert(CLIENT_NAME)
-    certificate = directory / "certificado.pem"
-    key = directory / "clave.pem"
-    issued.cert_chain_pems[0].write_to_path(str(certificate))
-    issued.private_key_pem.write_to_path(str(key))
-    return certificate, key
+    return write_issued_cert(
+        sas_ca.issue_cert(CLIENT_NAME),
+        directory / "certificado.pem",
+        directory / "clave.pem",
+    )
 
 
 @pytest.fixture
 def sas_consent() -> ConsentRegistry:
     """Explicit direct-care consent for every synthetic patient and the 404 one."""
-    registry = ConsentRegistry()
-    for nuhsa in [*synthetic_patients(), UNKNOWN_NUHSA]:
-        registry.grant(
-            ConsentRecord(
-                patient=Identifier(system=NUHSA_SYSTEM, value=nuhsa),
-                purpose="direct-care",
-                basis=ConsentBasis.EXPLICIT,
-                granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-            )
-        )
-    return registry
+    return direct_care_consent(
+        Identifier(system=NUHSA_SYSTEM, value=nuhsa)
+        for nuhsa in [*synthetic_patients(), UNKNOWN_NUHSA]
+    )
 
 
 @pytest.fixture
 def sas_audit() -> Iterator[AuditStore]:
-    retention = load_catalogue().region("ES").audit_retention_years
-    store = AuditStore(":memory:", retention_years={"ES": retention})
-    yield store
-    store.close()
+    with memory_audit_store("ES") as store:
+        yield store
 
 
 @pytest.fixture
@@ -169,7 +133,3 @@ def sas_config(
         return config
 
     return build
-
-
-async def no_sleep(seconds: float) -> None:
-    """Replace asyncio.sleep between retries, so that tests never wait."""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from carecert.adapters.errors import ProviderUnavailableError
@@ -14,18 +11,9 @@ from carecert.adapters.sas import SASInterface
 from carecert.adapters.sas.simulator import create_app
 from carecert.adapters.sas.synthetic import SAMPLE_NUHSA
 
+from ..support.config import Config
+from ..support.faults import RETRYABLE_FAULTS, lost_responses
 from .conftest import CLIENT_ID, CLIENT_SECRET
-
-Config = Callable[..., dict[str, Any]]
-
-RETRYABLE_FAULTS = [
-    FaultKind.BAD_GATEWAY,
-    FaultKind.UNAVAILABLE,
-    FaultKind.GATEWAY_TIMEOUT,
-    FaultKind.RESET,
-    FaultKind.TIMEOUT,
-    FaultKind.TRUNCATED,
-]
 
 
 @pytest.mark.asyncio
@@ -45,11 +33,7 @@ async def test_booking_under_faults_is_applied_once(sas_config: Config) -> None:
         ]
 
     simulator = app.state.simulator
-    applied_then_lost = [
-        fault
-        for fault in injector.injected
-        if fault.phase is FaultPhase.AFTER and fault.path == "/Appointment"
-    ]
+    applied_then_lost = lost_responses(injector, "/Appointment")
     assert applied_then_lost, "the seed injected no fault after a booking"
     assert len(simulator.appointments) == bookings
     assert len({appointment.id for appointment in booked}) == bookings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from carecert.adapters.errors import (
     ResourceNotFoundError,
 )
 from carecert.adapters.models import AppointmentStatus, Identifier
-from carecert.adapters.registry import ProviderRegistry
 from carecert.adapters.sas import SASInterface
 from carecert.adapters.sas.codes import (
     CENTRE_CODE_SYSTEM,
@@ -40,16 +38,13 @@ from carecert.adapters.sas.synthetic import (
     synthetic_dni,
 )
 
-from .conftest import KEY_ID, RecordingTransport
-
-Config = Callable[..., dict[str, Any]]
+from ..support.config import Config, simulator_state
+from ..support.recording import RecordingTransport
+from ..support.registry import assert_registry_finds
+from .conftest import KEY_ID
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 END = datetime(2030, 3, 4, 9, 20, tzinfo=UTC)
-
-
-def state(app: Starlette) -> Any:
-    return app.state.simulator
 
 
 @pytest.mark.asyncio
@@ -261,7 +256,7 @@ async def test_same_idempotency_key_books_once(
             SAMPLE_NUHSA, "cardiologia", idempotency_key="clave-1"
         )
     assert again == first
-    assert len(state(sas_simulator).appointments) == 1
+    assert len(simulator_state(sas_simulator).appointments) == 1
 
 
 @pytest.mark.asyncio
@@ -294,7 +289,7 @@ async def test_token_requested_once_for_concurrent_calls(
             sas.get_prescriptions(SAMPLE_NUHSA),
         )
         assert sas.tokens.token_requests == 1
-    assert state(sas_simulator).token_requests == 1
+    assert simulator_state(sas_simulator).token_requests == 1
 
 
 @pytest.mark.asyncio
@@ -415,16 +410,13 @@ def test_bad_config_raises(
 
 
 def test_registry_finds_sas() -> None:
-    registry = ProviderRegistry()
-    registry.register_provider("sas", SASInterface)
-
-    def ids(found: list[Any]) -> list[str]:
-        return [registration.provider_id for registration in found]
-
-    assert ids(registry.find_by_country("ES")) == ["sas"]
-    assert ids(registry.find_by_compliance("GDPR")) == ["sas"]
-    assert ids(registry.find_by_compliance("LOPDGDD")) == ["sas"]
-    assert ids(registry.find_by_type("PUBLIC_REGIONAL")) == ["sas"]
+    assert_registry_finds(
+        "sas",
+        SASInterface,
+        countries=["ES"],
+        compliance=["GDPR", "LOPDGDD"],
+        types=["PUBLIC_REGIONAL"],
+    )
 
 
 def test_info_declares_every_host_in_spain() -> None:

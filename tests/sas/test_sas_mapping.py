@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import pytest
@@ -63,47 +62,31 @@ from carecert.adapters.sas.prescriptions import (
     search_bundle,
 )
 from carecert.adapters.sas.synthetic import synthetic_dni, synthetic_nie
-from carecert.harness.conformance import (
-    ExchangeRequest,
-    ExchangeResponse,
-    SpecValidator,
+
+from ..support.openapi import (
+    check_fhir_exchange,
+    json_wire,
 )
 
 API = "https://api.sas.junta-andalucia.es"
 CITAS = "https://citapreviacas.juntadeandalucia.es"
 RECETAS = "https://recetaelectronica.sas.es"
-FHIR_JSON = "application/fhir+json"
 SPANISH = ["Rocío", "Peña Ruiz", "Málaga", "Ibáñez de la Fuente", "Núñez", "Córdoba"]
 OTHER_SCRIPTS = ["東京都", "Αθήνα", "مرحبا", "Привет", "שלום", "नमस्ते", "🙂 ok"]
-
-
-@cache
-def spec() -> SpecValidator:
-    path = SASInterface.info.openapi_path()
-    assert path is not None
-    return SpecValidator(path, fast=False)
-
-
-def wire(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode()
 
 
 def check_response(
     method: str, url: str, status: int, payload: Any, body: Any = None, **headers: str
 ) -> None:
-    request_headers = {"Authorization": "Bearer test", "Accept": FHIR_JSON, **headers}
-    content = None
-    if body is not None:
-        request_headers["Content-Type"] = FHIR_JSON
-        content = wire(body)
-    response_headers = {"Content-Type": FHIR_JSON}
-    if status == 201:
-        response_headers["Location"] = f"{CITAS}/Appointment/1"
-    spec().validate_exchange(
-        None,
-        None,
-        ExchangeRequest(method, url, request_headers, content),
-        ExchangeResponse(status, response_headers, wire(payload)),
+    check_fhir_exchange(
+        SASInterface.info,
+        method,
+        url,
+        status,
+        payload,
+        body,
+        created_location=f"{CITAS}/Appointment/1",
+        **headers,
     )
 
 
@@ -266,7 +249,7 @@ def prescriptions(draw: st.DrawFn, nuhsa: str | None = None) -> Prescription:
 @given(patients())
 def test_patient_round_trip(patient: Patient) -> None:
     resource = patient_to_fhir(patient)
-    assert patient_from_fhir(json.loads(wire(resource))) == patient
+    assert patient_from_fhir(json.loads(json_wire(resource))) == patient
 
 
 @given(patients())
@@ -281,7 +264,7 @@ def test_patient_validates(patient: Patient) -> None:
 @given(appointments())
 def test_appointment_round_trip(appointment: Appointment) -> None:
     resource = appointment_to_fhir(appointment)
-    assert appointment_from_fhir(json.loads(wire(resource))) == appointment
+    assert appointment_from_fhir(json.loads(json_wire(resource))) == appointment
 
 
 @given(appointments())
@@ -302,7 +285,7 @@ def test_appointment_validates(appointment: Appointment) -> None:
 @given(prescriptions())
 def test_prescription_round_trip(prescription: Prescription) -> None:
     resource = prescription_to_fhir(prescription)
-    assert prescription_from_fhir(json.loads(wire(resource))) == prescription
+    assert prescription_from_fhir(json.loads(json_wire(resource))) == prescription
 
 
 @given(nuhsas.flatmap(lambda n: st.tuples(st.just(n), st.lists(prescriptions(n)))))
@@ -316,7 +299,7 @@ def test_prescription_bundle_validates(drawn: tuple[str, list[Prescription]]) ->
     query = f"patient.identifier={NUHSA_SYSTEM}|{nuhsa}"
     check_response("GET", f"{RECETAS}/MedicationRequest?{query}", 200, bundle)
     patient = Identifier(system=NUHSA_SYSTEM, value=nuhsa)
-    assert prescriptions_from_bundle(json.loads(wire(bundle)), patient) == found
+    assert prescriptions_from_bundle(json.loads(json_wire(bundle)), patient) == found
 
 
 # Examples
@@ -328,7 +311,7 @@ def test_spanish_names_survive_as_utf8() -> None:
         names=(HumanName(family="Peña Ruiz", given=("Rocío",)),),
         addresses=(Address(city="Málaga"),),
     )
-    payload = wire(patient_to_fhir(patient))
+    payload = json_wire(patient_to_fhir(patient))
     assert "Peña Ruiz".encode() in payload
     assert patient_from_fhir(json.loads(payload)) == patient
 

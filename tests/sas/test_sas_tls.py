@@ -17,41 +17,33 @@ from carecert.adapters.sas.simulator import create_app, run_server
 from carecert.adapters.sas.synthetic import SAMPLE_NUHSA
 from carecert.adapters.sas.testing import SASHarness
 
+from ..support.credentials import write_untrusted_client_cert
+from ..support.tls import ServerTLSFiles, write_server_tls_files
 from .conftest import CLIENT_ID, CLIENT_NAME, CLIENT_SECRET
 
 
 @pytest.fixture(scope="module")
 def tls_files(
     sas_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("sas-tls")
-    server = sas_ca.issue_cert("127.0.0.1")
-    files = {
-        "server_cert": directory / "server.pem",
-        "server_key": directory / "server-key.pem",
-        "ca": directory / "ca.pem",
-    }
-    server.cert_chain_pems[0].write_to_path(str(files["server_cert"]))
-    server.private_key_pem.write_to_path(str(files["server_key"]))
-    sas_ca.cert_pem.write_to_path(str(files["ca"]))
-    return files
+) -> ServerTLSFiles:
+    return write_server_tls_files(sas_ca, tmp_path_factory.mktemp("sas-tls"))
 
 
 @pytest.fixture(scope="module")
-def base_url(tls_files: dict[str, Path]) -> Iterator[str]:
+def base_url(tls_files: ServerTLSFiles) -> Iterator[str]:
     app = create_app(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     with run_server(
         app,
-        certfile=str(tls_files["server_cert"]),
-        keyfile=str(tls_files["server_key"]),
-        client_ca=str(tls_files["ca"]),
+        certfile=str(tls_files.certificate),
+        keyfile=str(tls_files.key),
+        client_ca=str(tls_files.ca),
     ) as url:
         yield url
 
 
 def socket_config(
     base_url: str,
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     certificate: tuple[Path, Path],
     consent: ConsentRegistry,
     audit: AuditStore,
@@ -61,7 +53,7 @@ def socket_config(
         "client_secret": CLIENT_SECRET,
         "certificado_digital": str(certificate[0]),
         "clave_certificado": str(certificate[1]),
-        "ca_bundle": str(tls_files["ca"]),
+        "ca_bundle": str(tls_files.ca),
         "consent_registry": consent,
         "audit_store": audit,
         "retry_attempts": 1,
@@ -72,7 +64,7 @@ def socket_config(
 @pytest.mark.asyncio
 async def test_operations_over_mutual_tls(
     base_url: str,
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     sas_client_cert: tuple[Path, Path],
     sas_consent: ConsentRegistry,
     sas_audit: AuditStore,
@@ -93,18 +85,13 @@ async def test_operations_over_mutual_tls(
 @pytest.mark.asyncio
 async def test_untrusted_client_cert_is_rejected(
     base_url: str,
-    tls_files: dict[str, Path],
+    tls_files: ServerTLSFiles,
     sas_consent: ConsentRegistry,
     sas_audit: AuditStore,
     tmp_path: Path,
 ) -> None:
-    stranger = trustme.CA().issue_cert(CLIENT_NAME)
-    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    stranger.cert_chain_pems[0].write_to_path(str(certificate))
-    stranger.private_key_pem.write_to_path(str(key))
-    config = socket_config(
-        base_url, tls_files, (certificate, key), sas_consent, sas_audit
-    )
+    stranger = write_untrusted_client_cert(CLIENT_NAME, tmp_path)
+    config = socket_config(base_url, tls_files, stranger, sas_consent, sas_audit)
     async with SASInterface(config) as sas:
         with pytest.raises(ProviderUnavailableError):
             await sas.get_patient(SAMPLE_NUHSA)

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
-from carecert.adapters.compliance import (
-    AuditStore,
-    ConsentBasis,
-    ConsentRecord,
-    ConsentRegistry,
-)
+from carecert.adapters.compliance import AuditStore, ConsentRegistry
 from carecert.adapters.identifiers import NHS_NUMBER_SYSTEM
 from carecert.adapters.mock import InProcessTransport
 from carecert.adapters.models import Identifier
+
+from ..support.compliance import direct_care_consent, memory_audit_store
 
 NHS_API_KEY = "transport-test-key"
 PATIENT_NHS_NUMBER = "9000000009"
@@ -43,24 +39,16 @@ def recorded_sleep() -> RecordedSleep:
 @pytest.fixture
 def nhs_consent() -> ConsentRegistry:
     """Direct-care consent for the one patient the transport tests book for."""
-    registry = ConsentRegistry()
-    registry.grant(
-        ConsentRecord(
-            patient=Identifier(system=NHS_NUMBER_SYSTEM, value=PATIENT_NHS_NUMBER),
-            purpose="direct-care",
-            basis=ConsentBasis.EXPLICIT,
-            granted_at=datetime(2020, 1, 1, tzinfo=UTC),
-        )
+    return direct_care_consent(
+        [Identifier(system=NHS_NUMBER_SYSTEM, value=PATIENT_NHS_NUMBER)]
     )
-    return registry
 
 
 @pytest.fixture
 def nhs_audit() -> Iterator[AuditStore]:
-    """An in-memory audit store with the UK retention period."""
-    store = AuditStore(":memory:", retention_years={"UK": 7})
-    yield store
-    store.close()
+    """An in-memory audit store with the catalogue's UK retention period."""
+    with memory_audit_store("UK") as store:
+        yield store
 
 
 @pytest.fixture
