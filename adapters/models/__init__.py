@@ -2,6 +2,7 @@
 
 from carecert.adapters.models.appointment import Appointment, AppointmentStatus
 from carecert.adapters.models.billing import (
+    PAYABLE_CURRENCIES,
     Claim,
     ClaimItem,
     ClaimOutcome,
@@ -57,6 +58,7 @@ __all__ = [
     "Coverage",
     "CoverageStatus",
     "Money",
+    "PAYABLE_CURRENCIES",
     "currency_exponent",
     "CanonicalModel",
     "ClinicalStatus",

@@ -28,17 +28,36 @@ __all__ = [
     "Coverage",
     "CoverageStatus",
     "Money",
+    "PAYABLE_CURRENCIES",
     "currency_exponent",
 ]
 
 _CURRENCIES = frozenset(list_currencies())
 
+# ISO 4217 gives these codes no minor unit ("N.A."): precious metals, IMF and
+# bond-market units, the test code and "no currency". CLDR still reports 2
+# digits for them, so they are rejected here rather than priced in cents.
+_NO_MINOR_UNIT = frozenset(
+    {"XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU",
+     "XTS", "XUA", "XXX"}
+)  # fmt: skip
+
+PAYABLE_CURRENCIES = _CURRENCIES - _NO_MINOR_UNIT
+"""ISO 4217 codes that have a minor unit, so an amount in them can be claimed."""
+
 
 def currency_exponent(currency: str) -> int:
     """Return the number of minor-unit digits of an ISO 4217 currency code.
 
-    Raises ValueError naming the code when CLDR does not list it.
+    Raises ValueError naming the code when CLDR does not list it, or when ISO
+    4217 gives it no minor unit because it is not money a claim can be paid in.
     """
+    if currency in _NO_MINOR_UNIT:
+        raise ValueError(
+            f"currency code {currency!r} has no minor unit in ISO 4217 (a metal, "
+            "fund or test code), so it cannot price a claim: use the currency "
+            "the service was billed in, such as 'EUR'"
+        )
     if currency not in _CURRENCIES:
         raise ValueError(
             f"unknown currency code {currency!r}: use an ISO 4217 code such as "
@@ -81,6 +100,10 @@ class Money(CanonicalModel):
             raise ValueError(f"amount {amount!r} is a bool, not a number")
         if isinstance(amount, float):
             amount = Decimal(repr(amount))
+        elif isinstance(amount, str) and amount != amount.strip():
+            raise ValueError(
+                f"amount {amount!r} has spaces around it; pass the number alone"
+            )
         elif not isinstance(amount, Decimal):
             try:
                 amount = Decimal(str(amount))

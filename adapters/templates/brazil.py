@@ -1,10 +1,9 @@
 """Template adapter for Brazil's Sistema Único de Saúde (SUS, ConecteSUS).
 
-It validates the CNS (Cartão Nacional de Saúde) number and maps patients to
-FHIR R4 with the RNDS CNS system, but calls no service: the provider
-operations are declared as not implemented. Copy this file to start a
-Brazilian adapter, then implement them. Patients may also be identified by
-their CPF, which ``validate_cpf`` checks.
+It validates the CNS (Cartão Nacional de Saúde) number and the CPF, and maps
+patients to FHIR R4 with the RNDS CNS and CPF systems, but calls no service:
+the provider operations are declared as not implemented. Copy this file to
+start a Brazilian adapter, then implement them.
 """
 
 from __future__ import annotations
@@ -12,7 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from carecert.adapters.identifiers import CNS_SYSTEM, validate_cns
+from carecert.adapters.identifiers import (
+    CNS_SYSTEM,
+    CPF_SYSTEM,
+    validate_cns,
+    validate_cpf,
+)
 from carecert.adapters.models import Appointment, Identifier, Patient, PatientRecord
 from carecert.adapters.operations import OperationSupport, not_implemented
 from carecert.adapters.provider import (
@@ -37,7 +41,8 @@ class SUSTemplate(OperationSupport, HealthcareProvider):
     """Sistema Único de Saúde, Brazil's public health system: a template.
 
     Patients are identified by their CNS number, validated with its modulus 11
-    rule before any use. CPF identifiers are passed through unchecked.
+    rule before any use. A CPF identifier in a mapped Patient is checked
+    against its two check digits.
     Config keys: none yet.
     """
 
@@ -78,15 +83,21 @@ class SUSTemplate(OperationSupport, HealthcareProvider):
         return Identifier(system=CNS_SYSTEM, value=validate_cns(cns))
 
     def patient_from_fhir(self, resource: Any) -> Patient:
-        """Map a FHIR R4 Patient to the canonical Patient, checking each CNS."""
+        """Map a FHIR R4 Patient to the canonical Patient, checking each CNS and CPF."""
         return fhir_patient.patient_from_fhir(
-            resource, national_system=CNS_SYSTEM, validate=validate_cns
+            resource,
+            national_system=CNS_SYSTEM,
+            validate=validate_cns,
+            also_validate={CPF_SYSTEM: validate_cpf},
         )
 
     def patient_to_fhir(self, patient: Patient) -> dict[str, Any]:
-        """Map a canonical Patient to a FHIR R4 Patient, checking each CNS."""
+        """Map a canonical Patient to a FHIR R4 Patient, checking each CNS and CPF."""
         return fhir_patient.patient_to_fhir(
-            patient, national_system=CNS_SYSTEM, validate=validate_cns
+            patient,
+            national_system=CNS_SYSTEM,
+            validate=validate_cns,
+            also_validate={CPF_SYSTEM: validate_cpf},
         )
 
     async def get_patient_record(

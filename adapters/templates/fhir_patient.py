@@ -1,13 +1,13 @@
 """Map the canonical Patient to a plain FHIR R4 Patient and back.
 
 The templates share this mapping and differ only in their national
-identifier: its system and its validator. Every identifier in that system is
-validated in both directions and written in its normalised form.
+identifiers: each system and its validator. Every identifier in such a system
+is validated in both directions and written in its normalised form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -29,54 +29,60 @@ _WHERE = "Patient"
 
 
 def patient_from_fhir(
-    resource: Any, *, national_system: str, validate: Validator
+    resource: Any,
+    *,
+    national_system: str,
+    validate: Validator,
+    also_validate: Mapping[str, Validator] | None = None,
 ) -> Patient:
     """Map a FHIR R4 Patient to a canonical Patient.
 
     Raises MappingError for a missing or malformed field, including an
-    identifier in ``national_system`` that ``validate`` rejects, naming the
-    field path but not the value. A code the canonical model does not accept,
+    identifier in ``national_system`` that ``validate`` rejects, or in a system
+    of ``also_validate`` that its validator rejects, naming the field path but
+    not the value. A code the canonical model does not accept,
     such as an unknown gender, raises pydantic's ValidationError instead.
     ``deceasedBoolean``, extensions and contacts are dropped, because the
     canonical model has no place for them.
     """
-    return shared_patient.patient_from_fhir(
-        resource, _profile(national_system, validate)
-    )
+    validators = {**(also_validate or {}), national_system: validate}
+    return shared_patient.patient_from_fhir(resource, _profile(validators))
 
 
 def patient_to_fhir(
-    patient: Patient, *, national_system: str, validate: Validator
+    patient: Patient,
+    *,
+    national_system: str,
+    validate: Validator,
+    also_validate: Mapping[str, Validator] | None = None,
 ) -> dict[str, Any]:
     """Map a canonical Patient to a FHIR R4 Patient.
 
     Raises InvalidIdentifierError if an identifier in ``national_system`` fails
-    ``validate``.
+    ``validate``, or one in a system of ``also_validate`` fails its validator.
     """
-    return shared_patient.patient_to_fhir(patient, _profile(national_system, validate))
+    validators = {**(also_validate or {}), national_system: validate}
+    return shared_patient.patient_to_fhir(patient, _profile(validators))
 
 
-def _profile(national_system: str, validate: Validator) -> PatientProfile:
+def _profile(validators: Mapping[str, Validator]) -> PatientProfile:
     return PatientProfile(
         missing_identifier="missing, but the canonical Patient needs at least one",
-        read_identifier=partial(
-            _identifier, national_system=national_system, validate=validate
-        ),
-        write_identifier=partial(
-            _normalised, national_system=national_system, validate=validate
-        ),
+        read_identifier=partial(_identifier, validators=validators),
+        write_identifier=partial(_normalised, validators=validators),
         practitioner_type=None,
     )
 
 
 def _identifier(
-    value: Any, path: str, national_system: str, validate: Validator
+    value: Any, path: str, validators: Mapping[str, Validator]
 ) -> Identifier:
     identifier = identifier_from_fhir(value, _WHERE, path)
-    if identifier.system != national_system:
+    validate = validators.get(identifier.system)
+    if validate is None:
         return identifier
     try:
-        return Identifier(system=national_system, value=validate(identifier.value))
+        return Identifier(system=identifier.system, value=validate(identifier.value))
     except InvalidIdentifierError as error:
         # The reason is kept and the value left out, as values are patient data.
         raise MappingError(
@@ -85,8 +91,9 @@ def _identifier(
 
 
 def _normalised(
-    identifier: Identifier, national_system: str, validate: Validator
+    identifier: Identifier, validators: Mapping[str, Validator]
 ) -> Identifier:
-    if identifier.system != national_system:
+    validate = validators.get(identifier.system)
+    if validate is None:
         return identifier
-    return Identifier(system=national_system, value=validate(identifier.value))
+    return Identifier(system=identifier.system, value=validate(identifier.value))

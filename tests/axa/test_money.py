@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import get_currency_precision
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -23,8 +23,9 @@ from carecert.adapters.axa.mapping import (
     amount_to_wire,
 )
 from carecert.adapters.models import Money, currency_exponent
+from carecert.adapters.models.billing import PAYABLE_CURRENCIES
 
-CURRENCIES = sorted(list_currencies())
+CURRENCIES = sorted(PAYABLE_CURRENCIES)
 BY_EXPONENT = {
     exponent: [c for c in CURRENCIES if get_currency_precision(c) == exponent]
     for exponent in {get_currency_precision(c) for c in CURRENCIES}

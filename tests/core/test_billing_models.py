@@ -6,12 +6,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from babel.numbers import list_currencies
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from carecert.adapters.models import (
+    PAYABLE_CURRENCIES,
     Claim,
     ClaimItem,
     Coding,
@@ -20,7 +20,8 @@ from carecert.adapters.models import (
     currency_exponent,
 )
 
-CURRENCIES = sorted(list_currencies())
+NO_MINOR_UNIT = {"XAU", "XDR", "XTS", "XXX"}
+CURRENCIES = sorted(PAYABLE_CURRENCIES)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +100,19 @@ def test_claim_with_two_currencies_rejected() -> None:
 def test_non_number_amount_rejected(amount: object) -> None:
     with pytest.raises(ValueError, match="amount"):
         Money.of(amount, "EUR")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("currency", sorted(NO_MINOR_UNIT))
+def test_currency_without_minor_unit_rejected(currency: str) -> None:
+    with pytest.raises(ValueError, match="no minor unit"):
+        Money.of("1.00", currency)
+
+
+@pytest.mark.parametrize("currency", ["XAF", "XOF", "XPF", "XCD"])
+def test_real_x_currencies_accepted(currency: str) -> None:
+    assert Money.of("1", currency).minor_units() >= 1
+
+
+def test_amount_with_spaces_rejected() -> None:
+    with pytest.raises(ValueError, match="spaces"):
+        Money.of(" 1.50 ", "EUR")

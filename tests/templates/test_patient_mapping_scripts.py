@@ -17,8 +17,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from carecert.adapters.errors import InvalidIdentifierError
 from carecert.adapters.identifiers import (
     CNS_SYSTEM,
+    CPF_SYSTEM,
     ONTARIO_HEALTH_NUMBER_SYSTEM,
     luhn_check_digit,
     my_number_check_digit,
@@ -36,6 +38,9 @@ from carecert.adapters.templates import NHIJapanTemplate, OHIPTemplate, SUSTempl
 from carecert.adapters.templates.japan import MY_NUMBER_SYSTEM
 
 fhir_patient = pytest.importorskip("fhir.resources.R4B.patient")
+
+# Synthetic numbers with valid check digits, of the kind used in test data.
+SAMPLE_CNS = "700000000000005"
 
 LOCAL_SYSTEM = "urn:example:local-mrn"
 
@@ -172,6 +177,8 @@ def test_japanese_name_written_unchanged() -> None:
         (OHIPTemplate, ONTARIO_HEALTH_NUMBER_SYSTEM, "9876543218", "Ontario health"),
         (NHIJapanTemplate, MY_NUMBER_SYSTEM, "123456789019", "My Number"),
         (SUSTemplate, CNS_SYSTEM, "700000000000006", "CNS"),
+        (SUSTemplate, CPF_SYSTEM, "11144477736", "CPF"),
+        (SUSTemplate, CPF_SYSTEM, "abc", "CPF"),
     ],
 )
 def test_invalid_national_identifier_not_read(
@@ -188,3 +195,28 @@ def test_invalid_national_identifier_not_read(
     assert raised.value.path == "identifier[0].value"
     assert f"invalid {kind}" in str(raised.value)
     assert value not in str(raised.value)
+
+
+def test_cpf_written_normalised() -> None:
+    patient = Patient(
+        identifiers=(
+            Identifier(system=CNS_SYSTEM, value=SAMPLE_CNS),
+            Identifier(system=CPF_SYSTEM, value="111.444.777-35"),
+        ),
+    )
+
+    resource = SUSTemplate({}).patient_to_fhir(patient)
+
+    assert resource["identifier"][1] == {"system": CPF_SYSTEM, "value": "11144477735"}
+
+
+def test_invalid_cpf_not_written() -> None:
+    patient = Patient(
+        identifiers=(
+            Identifier(system=CNS_SYSTEM, value=SAMPLE_CNS),
+            Identifier(system=CPF_SYSTEM, value="11144477736"),
+        ),
+    )
+
+    with pytest.raises(InvalidIdentifierError, match="CPF"):
+        SUSTemplate({}).patient_to_fhir(patient)
