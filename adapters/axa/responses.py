@@ -15,16 +15,9 @@ from typing import Any, TypeVar
 import httpx
 
 from carecert.adapters.axa.mapping import WireFormatError
-from carecert.adapters.errors import (
-    AuthenticationError,
-    InvalidResponseError,
-    ProviderError,
-    ProviderUnavailableError,
-    RateLimitedError,
-    ResourceNotFoundError,
-)
+from carecert.adapters.errors import ProviderError
 from carecert.adapters.fhir import responses as fhir_responses
-from carecert.adapters.resilience.policy import parse_retry_after
+from carecert.adapters.fhir.responses import ErrorAdvice
 
 __all__ = [
     "IDEMPOTENCY_CONFLICT",
@@ -48,50 +41,29 @@ class IdempotencyConflictError(ProviderError):
     """AXA rejected a claim because its idempotency key was used for another body."""
 
 
+_ADVICE = ErrorAdvice(
+    authentication="the API key or partner JWT was rejected. Check api_key, "
+    "partner_code, key_id and that AXA registered the public key of "
+    "private_key_path.",
+    not_found="no such policy. Check the policy number.",
+    rate_limit="the partner rate limit",
+    rejected="AXA rejected the request. The problem code says which value to fix.",
+    url_check="Check that api_base points at the AXA partner API.",
+)
+
+
 def raise_for_status(provider: str, operation: str, response: httpx.Response) -> None:
     """Raise the carecert error for a non-2xx response; return on success."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return
-    code = problem_code(response)
-    got = f"HTTP {status}" + (f" {code}" if code else "")
-    if status in (401, 403):
-        raise AuthenticationError(
-            provider,
-            operation,
-            f"{got}: the API key or partner JWT was rejected. Check api_key, "
-            "partner_code, key_id and that AXA registered the public key of "
-            "private_key_path.",
-        )
-    if status == 404:
-        raise ResourceNotFoundError(
-            provider, operation, f"{got}: no such policy. Check the policy number."
-        )
-    if status == 429:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        wait = f"after {retry_after:.0f} s" if retry_after is not None else "later"
-        raise RateLimitedError(
-            provider,
-            operation,
-            f"{got}: the partner rate limit was exceeded. Retry {wait}.",
-            retry_after=retry_after,
-        )
-    if status == 408 or status >= 500:
-        raise ProviderUnavailableError(
-            provider, operation, f"{got}: the service is unavailable. Retry later."
-        )
-    if status == 422 and code == IDEMPOTENCY_CONFLICT:
+    if response.status_code == 422 and problem_code(response) == IDEMPOTENCY_CONFLICT:
         raise IdempotencyConflictError(
             provider,
             operation,
-            f"{got}: this idempotency key was already used for a claim with "
-            "another body. Resend the original claim data, or use a new key "
-            "for a new claim.",
+            f"HTTP 422 {IDEMPOTENCY_CONFLICT}: this idempotency key was already "
+            "used for a claim with another body. Resend the original claim "
+            "data, or use a new key for a new claim.",
         )
-    raise ProviderError(
-        provider,
-        operation,
-        f"{got}: AXA rejected the request. The problem code says which value to fix.",
+    fhir_responses.raise_for_status(
+        provider, operation, response, _ADVICE, error_code=problem_code
     )
 
 
@@ -107,16 +79,7 @@ def problem_code(response: httpx.Response) -> str | None:
 
 def parse_json(provider: str, operation: str, response: httpx.Response) -> Any:
     """Return the response body parsed as JSON, or raise InvalidResponseError."""
-    try:
-        return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        content_type = response.headers.get("Content-Type", "no Content-Type")
-        raise InvalidResponseError(
-            provider,
-            operation,
-            f"HTTP {response.status_code} body is not JSON ({content_type}). "
-            "Check that api_base points at the AXA partner API.",
-        ) from exc
+    return fhir_responses.parse_json(provider, operation, response, _ADVICE)
 
 
 def map_body(
@@ -131,5 +94,5 @@ def map_body(
         body,
         value_errors=True,
         mapping_errors=(WireFormatError,),
-        advice="Check that api_base points at the AXA partner API.",
+        advice=_ADVICE.url_check,
     )

@@ -53,13 +53,22 @@ class ErrorAdvice:
 
 
 def raise_for_status(
-    provider: str, operation: str, response: httpx.Response, advice: ErrorAdvice
+    provider: str,
+    operation: str,
+    response: httpx.Response,
+    advice: ErrorAdvice,
+    *,
+    error_code: Callable[[httpx.Response], str | None] | None = None,
 ) -> None:
-    """Raise the carecert error for a non-2xx response; return on success."""
+    """Raise the carecert error for a non-2xx response; return on success.
+
+    ``error_code`` reads the provider's error code from the body; the default
+    reads an OperationOutcome. APIs that are not FHIR pass their own reader.
+    """
     status = response.status_code
     if 200 <= status < 300:
         return
-    code = outcome_code(response)
+    code = (error_code or outcome_code)(response)
     got = f"HTTP {status}" + (f" {code}" if code else "")
     if status in (401, 403):
         raise AuthenticationError(
