@@ -356,7 +356,14 @@ class SpecValidator:
                 )
             return
         part, first = errors[0]
-        raise self._failure(context, part, first, len(errors) - 1, exchange_request)
+        raise self._failure(
+            context,
+            part,
+            first,
+            len(errors) - 1,
+            exchange_request,
+            exchange_response if part == "response" else None,
+        )
 
     def _reference_errors(
         self, request: ExchangeRequest, response: ExchangeResponse | None
@@ -384,9 +391,11 @@ class SpecValidator:
         error: Exception,
         others: int,
         request: ExchangeRequest,
+        response: ExchangeResponse | None,
     ) -> ConformanceFailure:
         location, expected, received, problem = _describe(error, part, request, self)
         more = f" ({others} more problem(s) in this exchange)" if others else ""
+        status = None if response is None else response.status_code
         return context.failure(
             part,
             location,
@@ -394,7 +403,28 @@ class SpecValidator:
             received=received,
             message=f"{part.capitalize()} does not conform to {self.loaded.path.name}: "
             f"{problem}{more}.",
+            status=status,
+            checked_against=(
+                None if status is None else self._checked_against(request, status)
+            ),
+            advice=_advice(context, status),
         )
+
+    def _checked_against(self, request: ExchangeRequest, status: int) -> str | None:
+        """Name the documented response that a response with ``status`` is
+        checked against, such as ``GET /Patient/{id} responses "404"``."""
+        relative = self.relative_path(request.url)
+        if relative is None:
+            return None
+        router = self._fast or FastChecker(self.loaded)
+        found = router.documented_response(relative, request.method, status)
+        if found is None:
+            return None
+        template, key = found
+        operation = f"{request.method.upper()} {template}"
+        if key is None:
+            return f"{operation} in {self.loaded.path}, which documents no {status}"
+        return f'{operation} responses "{key}" in {self.loaded.path}'
 
 
 def make_on_play(validator: SpecValidator) -> Any:
@@ -426,7 +456,16 @@ class _Context:
         return scrub_uri(self.request.url)
 
     def failure(
-        self, part: str, location: str, *, expected: Any, received: Any, message: str
+        self,
+        part: str,
+        location: str,
+        *,
+        expected: Any,
+        received: Any,
+        message: str,
+        status: int | None = None,
+        checked_against: str | None = None,
+        advice: str | None = None,
     ) -> ConformanceFailure:
         return ConformanceFailure(
             cassette=self.cassette,
@@ -438,7 +477,29 @@ class _Context:
             expected=expected,
             received=received,
             message=message,
+            status=status,
+            checked_against=checked_against,
+            advice=advice,
         )
+
+
+def _advice(context: _Context, status: int | None) -> str | None:
+    """Return the next step for a failure in a recorded exchange."""
+    if context.cassette is None:
+        return None
+    exchange = f"interaction {context.index} of {context.cassette}"
+    if status is None:
+        return (
+            f"Re-record {context.cassette} with --record-mode=all if the adapter "
+            f"changed, or fix the request of {exchange} if it was edited by hand."
+        )
+    return (
+        f"The exchange was recorded with status {status}. If that status or the "
+        f"body was edited by hand, fix the response of {exchange} so that the "
+        f"body matches the response documented for status {status}. If the "
+        f"provider's answer changed, re-record {context.cassette} with "
+        "--record-mode=all."
+    )
 
 
 class _Problem(NamedTuple):

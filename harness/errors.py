@@ -177,19 +177,43 @@ class SpecError(CarecertError):
     """An OpenAPI description cannot be loaded or is invalid.
 
     ``pointer`` is a JSON pointer into the file, such as
-    ``/paths/~1Patient/get``, or empty for the whole document.
+    ``/paths/~1Patient/get``, or empty for the whole document. ``line`` and
+    ``column`` (1-based) locate a syntax error in the file. ``lenient_helps``
+    is False where load_spec(path, lenient=True) would fail the same way.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], pointer: str, problem: str
+        self,
+        path: str | os.PathLike[str],
+        pointer: str,
+        problem: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        lenient_helps: bool = True,
     ) -> None:
         self.path = os.fspath(path)
         self.pointer = pointer
         self.problem = problem
-        place = f" at {pointer}" if pointer else ""
+        self.line = line
+        self.column = column
+        places = []
+        if line is not None:
+            places.append(f"line {line}" + (f", column {column}" if column else ""))
+        if pointer:
+            places.append(pointer)
+        place = f" at {', '.join(places)}" if places else ""
+        advice = (
+            f"Fix {self.path}, or point the provider's ProviderInfo.openapi at a "
+            "valid OpenAPI 3.0 file."
+        )
+        if lenient_helps:
+            advice += (
+                " Code that checks traffic against a published description it "
+                "cannot fix may load it with load_spec(path, lenient=True)."
+            )
         super().__init__(
-            f"OpenAPI description {self.path} is invalid{place}: {problem}. Fix the "
-            "description, or load a published one with load_spec(path, lenient=True)."
+            f"OpenAPI description {self.path} is invalid{place}: {problem}. {advice}"
         )
 
 
@@ -199,7 +223,11 @@ class ConformanceFailure(AssertionError):
     ``part`` is ``"request"`` or ``"response"``, and ``location`` is where the
     mismatch is, such as ``$.identifier[0].value``, ``header X-Request-ID``,
     ``status`` or ``url``. ``expected`` is what the description allows and
-    ``received`` what the exchange contained.
+    ``received`` what the exchange contained. For response failures,
+    ``status`` is the status code of the exchange and ``checked_against``
+    names the documented response its body was checked against, such as
+    ``GET /Patient/{id} responses "404" in pds.yaml``. ``advice`` is the next
+    step for the user.
     """
 
     def __init__(
@@ -214,6 +242,9 @@ class ConformanceFailure(AssertionError):
         expected: Any,
         received: Any,
         message: str,
+        status: int | None = None,
+        checked_against: str | None = None,
+        advice: str | None = None,
     ) -> None:
         self.cassette = os.fspath(cassette) if cassette is not None else None
         self.exchange_index = exchange_index
@@ -224,6 +255,9 @@ class ConformanceFailure(AssertionError):
         self.expected = expected
         self.received = received
         self.message = message
+        self.status = status
+        self.checked_against = checked_against
+        self.advice = advice
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -238,10 +272,18 @@ class ConformanceFailure(AssertionError):
         lines += [
             f"Request: {self.method.upper()} {self.url}",
             f"Part: {self.part}",
+        ]
+        if self.status is not None:
+            lines.append(f"Status: {self.status}")
+        if self.checked_against is not None:
+            lines.append(f"Checked against: {self.checked_against}")
+        lines += [
             f"Location: {self.location}",
             f"Expected: {_shorten(self.expected)}",
             f"Received: {_shorten(self.received)}",
         ]
+        if self.advice is not None:
+            lines.append(f"Next step: {self.advice}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -264,8 +306,11 @@ def _rebuild_failure(fields: dict[str, Any]) -> ConformanceFailure:
         "expected",
         "received",
         "message",
+        "status",
+        "checked_against",
+        "advice",
     )
-    return ConformanceFailure(**{name: fields[name] for name in names})
+    return ConformanceFailure(**{name: fields.get(name) for name in names})
 
 
 def _shorten(value: Any) -> str:

@@ -39,17 +39,21 @@ __all__ = [
     "ControlResult",
     "EvidenceItem",
     "EvidenceSchemaError",
+    "CatalogueRecord",
     "RunMetadata",
     "load_evidence",
     "read_git_commit",
     "read_git_dirty",
+    "control_outcome",
     "summarize",
     "validate_evidence",
     "write_evidence",
 ]
 
 SCHEMA_NAME = "carecert-evidence"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 2 added run.catalogue, controls[].review and the outcome counts of
+# summary.by_control; documents of version 1 do not validate against it.
 
 Outcome = Literal["passed", "failed", "error", "skipped", "not-applicable", "not-run"]
 EvidenceKind = Literal["cassette", "spec", "note", "file"]
@@ -58,8 +62,8 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)
 EVIDENCE_KINDS: tuple[str, ...] = get_args(EvidenceKind)
 TRAFFIC_SOURCES: tuple[str, ...] = get_args(TrafficSource)
 
-# Outcomes from worst to best, for the one outcome a control shows in the
-# per-control summary when it has several results (tests or providers).
+# Outcomes from worst to best. control_outcome() uses this order for a control
+# whose results include no pass, failure, error or not-run result.
 WORST_FIRST: tuple[Outcome, ...] = (
     "failed",
     "error",
@@ -187,6 +191,13 @@ class ControlResult:
         default=None,
         metadata={"doc": "The rule that decided the outcome, when several could."},
     )
+    review: Sequence[str] = field(
+        default=(),
+        metadata={
+            "doc": "What the catalogue marks as unconfirmed for this control, "
+            "for a compliance officer to review."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -200,6 +211,7 @@ class ControlResult:
                 f"number of seconds >= 0, got {self.duration_s!r}."
             )
         object.__setattr__(self, "evidence", tuple(self.evidence))
+        object.__setattr__(self, "review", tuple(self.review))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -216,6 +228,7 @@ class ControlResult:
             "message": self.message,
             "evidence": [item.to_dict() for item in self.evidence],
             "decided_by": self.decided_by,
+            "review": list(self.review),
         }
 
     def with_teardown_error(self, teardown_message: str | None) -> ControlResult:
@@ -240,6 +253,29 @@ class ControlResult:
 
 
 @dataclass(frozen=True)
+class CatalogueRecord:
+    """The compliance catalogue a run applied: its path, schema version and digest."""
+
+    path: str
+    schema_version: int
+    sha256: str
+
+    def __post_init__(self) -> None:
+        if not _SHA256.fullmatch(self.sha256):
+            raise ValueError(
+                f"Invalid SHA-256 {self.sha256!r} for catalogue {self.path!r}: "
+                "expected 64 lowercase hex digits."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "schema_version": self.schema_version,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
 class RunMetadata:
     """Versions, platform, commit, times, selection and exit status of one run.
 
@@ -261,6 +297,10 @@ class RunMetadata:
     git_dirty: bool | None = None
     traffic_source: TrafficSource = "cassettes"
     pytest_exit_status: int | None = None
+    catalogue: CatalogueRecord | None = field(
+        default=None,
+        metadata={"doc": "None only for a report written outside a pytest session."},
+    )
 
     def __post_init__(self) -> None:
         if self.traffic_source not in TRAFFIC_SOURCES:
@@ -297,6 +337,7 @@ class RunMetadata:
         record_mode: str,
         traffic_source: TrafficSource = "cassettes",
         pytest_exit_status: int | None = None,
+        catalogue: CatalogueRecord | None = None,
     ) -> RunMetadata:
         """Gather versions, platform and the git commit and state of ``rootdir``.
 
@@ -316,6 +357,7 @@ class RunMetadata:
             record_mode=record_mode,
             traffic_source=traffic_source,
             pytest_exit_status=pytest_exit_status,
+            catalogue=catalogue,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -333,6 +375,7 @@ class RunMetadata:
             "git_dirty": self.git_dirty,
             "traffic_source": self.traffic_source,
             "pytest_exit_status": self.pytest_exit_status,
+            "catalogue": None if self.catalogue is None else self.catalogue.to_dict(),
         }
 
 
@@ -383,7 +426,8 @@ def summarize(
 ) -> dict[str, Any]:
     """Count outcomes overall, per region, per provider and per pair of both.
 
-    ``by_control`` gives each distinct control once, with its worst outcome.
+    ``by_control`` gives each distinct control once, with the outcome that
+    control_outcome() picks and the count of each outcome of its results.
     ``exit_status`` is pytest's: any value but 0 or 5 (no tests collected)
     makes the overall verdict "fail", because then pytest saw a problem, such
     as a collection error, that the control results may not show.
@@ -506,17 +550,36 @@ def _by_control(results: Sequence[ControlResult]) -> list[dict[str, Any]]:
     rows = []
     for control_id in sorted(grouped):
         group = grouped[control_id]
-        worst = min(group, key=lambda r: WORST_FIRST.index(r.outcome))
+        first = group[0]
         rows.append(
             {
                 "control_id": control_id,
-                "title": worst.title,
-                "region": worst.region,
-                "outcome": worst.outcome,
+                "title": first.title,
+                "region": first.region,
+                "outcome": control_outcome(result.outcome for result in group),
                 "results": len(group),
+                "outcomes": _counts(group)["outcomes"],
             }
         )
     return rows
+
+
+def control_outcome(outcomes: Iterable[str]) -> str:
+    """Return the one outcome that stands for a control with several results.
+
+    A failure, an error or a result that did not run decides it, in that
+    order. Otherwise one pass makes the control passed, because skipped and
+    not-applicable results (such as a provider without the feature) do not
+    weaken a case that was proven. A control with neither gets the worse of
+    skipped and not-applicable.
+    """
+    present = set(outcomes)
+    if not present:
+        raise ValueError("control_outcome() needs at least one outcome.")
+    for outcome in ("failed", "error", "not-run", "passed"):
+        if outcome in present:
+            return outcome
+    return min(present, key=WORST_FIRST.index)
 
 
 def _verdict_reason(outcomes: dict[str, int], exit_status: int | None) -> str | None:

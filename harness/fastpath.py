@@ -333,6 +333,26 @@ class FastChecker:
             return request_verdict
         return self._check_response(plan, response)
 
+    def documented_response(
+        self, relative_path: str, method: str, status: int
+    ) -> tuple[str, str | None] | None:
+        """Return the path template and the ``responses`` key that a response
+        with ``status`` is checked against, or None if no operation matches.
+
+        The key is None when the operation documents no response for the
+        status. Keys are tried as openapi-core 0.23 does: the exact code, then
+        its range such as ``4XX``, then ``default``.
+        """
+        route = self._route(relative_path, method.lower())
+        if route is None:
+            return None
+        plan = route[0]
+        code = str(status)
+        for key in (code, f"{code[0]}XX", "default"):
+            if key in plan.response_keys:
+                return plan.template, key
+        return plan.template, None
+
     def _route(
         self, relative_path: str, method: str
     ) -> tuple[_OperationPlan, dict[str, str]] | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from jsonschema_path import SchemaPath
 from openapi_core import Config, OpenAPI
 from openapi_core.deserializing.media_types.util import json_loads
@@ -150,8 +151,12 @@ def _load(path: Path, lenient: bool) -> LoadedSpec:
     try:
         spec = SchemaPath.from_file_path(str(path))
         document = spec.read_value()
-    except Exception as exc:  # YAML, JSON and I/O errors all mean "cannot load"
-        raise SpecError(path, "", f"cannot be parsed ({exc})") from exc
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(path, exc) from exc
+    except Exception as exc:  # JSON and I/O errors also mean "cannot load"
+        raise SpecError(
+            path, "", f"cannot be parsed ({exc})", lenient_helps=False
+        ) from exc
     version = str(document.get("openapi", "")) if isinstance(document, dict) else ""
     if not version.startswith("3.0"):
         raise SpecError(path, "/openapi", f"expected OpenAPI 3.0.x, got {version!r}")
@@ -177,6 +182,31 @@ def _load(path: Path, lenient: bool) -> LoadedSpec:
         nested_servers=nested_servers,
         lenient=lenient,
         notes=notes,
+    )
+
+
+def _syntax_error(path: Path, exc: yaml.MarkedYAMLError) -> SpecError:
+    """Build the SpecError for a YAML syntax error, placed in ``path``.
+
+    PyYAML names the stream it read, "<urllib response>" for a file that
+    jsonschema-path opened by URL, so the place is rebuilt from the marks,
+    whose line and column count from 0.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    if exc.context and exc.problem and exc.context_mark is not None:
+        start = exc.context_mark
+        problem += (
+            f" ({exc.context} that starts at line {start.line + 1}, "
+            f"column {start.column + 1})"
+        )
+    return SpecError(
+        path,
+        "",
+        f"invalid YAML: {problem}",
+        line=None if mark is None else mark.line + 1,
+        column=None if mark is None else mark.column + 1,
+        lenient_helps=False,
     )
 
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,13 @@ from carecert.adapters.registry import ProviderRegistration
 from carecert.harness import hooks
 from carecert.harness._keys import STATE_KEY
 from carecert.harness.errors import CassetteSecretError
-from carecert.harness.evidence import ControlResult, RunMetadata, write_evidence
+from carecert.harness.evidence import (
+    CatalogueRecord,
+    ControlResult,
+    RunMetadata,
+    summarize,
+    write_evidence,
+)
 from carecert.harness.fixtures import (  # noqa: F401  (pytest finds fixtures by name)
     NO_HARNESS_REASON,
     carecert_control,
@@ -39,7 +46,12 @@ from carecert.harness.fixtures import (  # noqa: F401  (pytest finds fixtures by
     provider_registry,
 )
 from carecert.harness.results import REPORT_ATTRIBUTE, build_result, not_run_results
-from carecert.harness.selection import parse_controls, parse_providers, parse_regions
+from carecert.harness.selection import (
+    check_controls_in_regions,
+    parse_controls,
+    parse_providers,
+    parse_regions,
+)
 from carecert.harness.state import RECORD_MODES, CarecertState
 
 log = logging.getLogger("carecert.harness")
@@ -106,6 +118,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "missing. Default: no evidence report.",
     )
     group.addoption(
+        "--carecert-strict",
+        action="store_true",
+        default=False,
+        help="Exit with status 1 when the evidence verdict is not PASS, that is "
+        "when it is INCOMPLETE (controls not run, skipped or not applicable "
+        "everywhere in a region) and pytest itself would exit 0 or 5. Default: "
+        "only failed or errored tests make the exit status non-zero.",
+    )
+    group.addoption(
         "--cassette-dir",
         default=None,
         help="Directory of recorded cassettes. Default: the ini setting "
@@ -157,12 +178,16 @@ def pytest_configure(config: pytest.Config) -> None:
     registry = default_registry()
     config.hook.pytest_carecert_register_providers(registry=registry)
 
+    regions = parse_regions(config.getoption("--region"), catalogue)
+    controls = parse_controls(config.getoption("--control"), catalogue)
+    check_controls_in_regions(controls, regions, catalogue)
     config.stash[STATE_KEY] = CarecertState(
         catalogue=catalogue,
         registry=registry,
-        regions=parse_regions(config.getoption("--region"), catalogue),
+        regions=regions,
         providers=parse_providers(config.getoption("--provider"), registry),
-        controls=parse_controls(config.getoption("--control"), catalogue),
+        controls=controls,
+        strict=bool(config.getoption("--carecert-strict")),
         record_mode=record_mode,
         mock_api=bool(config.getoption("--mock-api")),
         cassette_dir=cassette_dir,
@@ -348,7 +373,14 @@ def pytest_runtest_makereport(
         return report
     state = item.config.stash[STATE_KEY]
     control = state.catalogue.control(control_id)
-    result = build_result(item, report, control, _provider_of(item), call.excinfo)
+    result = build_result(
+        item,
+        report,
+        control,
+        _provider_of(item),
+        call.excinfo,
+        review=state.catalogue.review_notes(control),
+    )
     if result is not None:
         setattr(report, REPORT_ATTRIBUTE, result.to_dict())
     return report
@@ -372,15 +404,39 @@ class ResultCollector:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE_KEY, None)
-    if (
-        state is None
-        or state.evidence_dir is None
-        or hasattr(session.config, "workerinput")
-    ):
+    if state is None or hasattr(session.config, "workerinput"):
+        return
+    if session.config.option.collectonly:
+        # No control ran, so a report would only list every control as not
+        # run, and it would replace the report of an earlier real run.
+        return
+    if state.evidence_dir is None and not state.strict and not state.results:
         return
     regions = state.regions or sorted(state.catalogue.regions)
     # session.items is final only now: -k and -m deselect after carecert does.
     state.selected_controls = _control_ids(state, getattr(session, "items", []))
+    results = state.results + _not_run(state, regions)
+    state.results = results
+    state.summary = summarize(results, exit_status=int(exitstatus))
+    if state.evidence_dir is not None:
+        state.evidence_written = _write_report(session, state, regions, exitstatus)
+    if (
+        state.strict
+        and state.summary["verdict"] != "pass"
+        and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    ):
+        # The report keeps pytest's own exit status, because the verdict was
+        # taken from it, so only the process exit status changes.
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _write_report(
+    session: pytest.Session,
+    state: CarecertState,
+    regions: list[str],
+    exitstatus: int,
+) -> tuple[Path, Path]:
+    assert state.evidence_dir is not None
     metadata = RunMetadata.collect(
         rootdir=state.rootdir,
         started_at=state.started_at,
@@ -393,31 +449,82 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         record_mode=state.record_mode,
         traffic_source=state.traffic_source,
         pytest_exit_status=int(exitstatus),
+        catalogue=_catalogue_record(state),
     )
-    results = state.results + _not_run(state, regions)
-    state.evidence_written = write_evidence(state.evidence_dir, metadata, results)
-    state.results = results
+    return write_evidence(state.evidence_dir, metadata, state.results)
+
+
+def _catalogue_record(state: CarecertState) -> CatalogueRecord:
+    path = state.catalogue.path.absolute()
+    try:
+        display_path = path.relative_to(state.rootdir.absolute())
+    except ValueError:
+        display_path = path
+    return CatalogueRecord(
+        path=display_path.as_posix(),
+        schema_version=state.catalogue.schema_version,
+        sha256=state.catalogue.sha256,
+    )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    state = terminalreporter.config.stash.get(STATE_KEY, None)
-    if state is None or state.evidence_written is None:
+    config = terminalreporter.config
+    state = config.stash.get(STATE_KEY, None)
+    if state is None or hasattr(config, "workerinput"):
         return
-    json_path, html_path = state.evidence_written
-    tests = [r for r in state.results if r.outcome != "not-run"]
-    failed = sum(1 for r in tests if r.outcome in ("failed", "error"))
-    controls = {r.control_id for r in state.results}
-    not_run = sorted(r.control_id for r in state.results if r.outcome == "not-run")
+    if config.option.collectonly:
+        if state.evidence_dir is not None:
+            terminalreporter.section("carecert evidence")
+            terminalreporter.write_line(
+                f"--collect-only: no control ran, so no evidence report was "
+                f"written to {state.evidence_dir.resolve()}; an earlier report "
+                "there is unchanged."
+            )
+        return
+    if state.summary is None:
+        return
     terminalreporter.section("carecert evidence")
-    terminalreporter.write_line(
-        f"{len(tests)} control result(s), {failed} failed or in error"
-    )
-    terminalreporter.write_line(
-        f"{len(controls) - len(not_run)} of {len(controls)} catalogue control(s) ran"
-        + (f"; not run: {', '.join(not_run)}" if not_run else "")
-    )
-    terminalreporter.write_line(f"evidence.json: {json_path.resolve()}")
-    terminalreporter.write_line(f"evidence.html: {html_path.resolve()}")
+    for line in summary_lines(state.summary):
+        terminalreporter.write_line(line)
+    if state.evidence_written is not None:
+        json_path, html_path = state.evidence_written
+        terminalreporter.write_line(f"evidence.json: {json_path.resolve()}")
+        terminalreporter.write_line(f"evidence.html: {html_path.resolve()}")
+    if state.strict and state.summary["verdict"] != "pass":
+        terminalreporter.write_line(
+            "--carecert-strict: the verdict is not PASS, so pytest exits with status 1."
+        )
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """Return the terminal lines for ``summarize()`` output: verdict and counts."""
+    verdict = str(summary["verdict"]).upper()
+    reason = summary.get("verdict_reason")
+    outcomes = summary["outcomes"]
+    tests = summary["total"] - outcomes["not-run"]
+    rows = summary["by_control"]
+    by_outcome = {outcome: 0 for outcome in outcomes}
+    for row in rows:
+        by_outcome[row["outcome"]] += 1
+    not_run = sorted(r["control_id"] for r in rows if r["outcome"] == "not-run")
+    return [
+        f"verdict: {verdict}" + (f": {reason}" if reason else ""),
+        f"{tests} control result(s): {_outcome_counts(outcomes)}",
+        f"{len(rows) - len(not_run)} of {len(rows)} catalogue control(s) ran: "
+        f"{_outcome_counts(by_outcome)}"
+        + (f"; not run: {', '.join(not_run)}" if not_run else ""),
+    ]
+
+
+def _outcome_counts(counts: dict[str, int]) -> str:
+    labels = {
+        "passed": "passed",
+        "failed": "failed",
+        "error": "in error",
+        "skipped": "skipped",
+        "not-applicable": "not applicable",
+    }
+    return ", ".join(f"{counts[outcome]} {label}" for outcome, label in labels.items())
 
 
 def _not_run(state: CarecertState, regions: list[str]) -> list[ControlResult]:

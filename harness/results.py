@@ -7,7 +7,7 @@ extra attributes, so the controller receives results from its workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import pytest
 
@@ -51,11 +51,13 @@ def build_result(
     control: Control,
     provider: str | None,
     excinfo: pytest.ExceptionInfo[BaseException] | None,
+    review: Sequence[str] = (),
 ) -> ControlResult | None:
     """Build the result that ``report`` gives ``control``, or return None for none.
 
     The call phase always gives one, setup only when it did not pass (then
-    the test body never ran), and teardown only when it failed.
+    the test body never ran), and teardown only when it failed. ``review`` is
+    what the catalogue marks as unconfirmed for the control.
     """
     if report.when == "setup" and report.passed:
         return None
@@ -76,6 +78,7 @@ def build_result(
         message=_message(report),
         evidence=list(gathered.items),
         decided_by=gathered.decided_by,
+        review=review,
     )
 
 
@@ -106,6 +109,7 @@ def not_run_results(
             nodeid="-",
             duration_s=0.0,
             message=f"not run: {reasons.get(control.id, default_reason)}",
+            review=catalogue.review_notes(control),
         )
         for control in catalogue.controls.values()
         if control.region in selected_regions and control.id not in ran

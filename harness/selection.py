@@ -9,7 +9,13 @@ import pytest
 from carecert.adapters.compliance.catalogue import Catalogue
 from carecert.adapters.registry import ProviderRegistry
 
-__all__ = ["parse_controls", "parse_providers", "parse_regions", "split_values"]
+__all__ = [
+    "check_controls_in_regions",
+    "parse_controls",
+    "parse_providers",
+    "parse_regions",
+    "split_values",
+]
 
 
 def split_values(values: Iterable[str] | None) -> list[str]:
@@ -89,6 +95,38 @@ def parse_controls(values: Iterable[str] | None, catalogue: Catalogue) -> list[s
             f"{valid} (from {catalogue.path})."
         )
     return list(dict.fromkeys(selected))
+
+
+def check_controls_in_regions(
+    controls: Iterable[str], regions: Iterable[str], catalogue: Catalogue
+) -> None:
+    """Raise UsageError for a --control id whose region --region leaves out.
+
+    Such a control would never run: a run tests only the controls of the
+    selected regions, and a member region (``parent``) of a selected one is
+    tested against the parent's controls, not its own. Families and an empty
+    --region (every region) always pass.
+    """
+    selected = list(regions)
+    if not selected:
+        return
+    for value in controls:
+        control = catalogue.controls.get(value)
+        if control is None or control.region in selected:
+            continue
+        parent = catalogue.regions[control.region].parent
+        hint = (
+            f" --region={parent} tests the providers of {control.region} against "
+            f"the {parent} controls only."
+            if parent in selected
+            else ""
+        )
+        raise pytest.UsageError(
+            f"--control: control {control.id} belongs to region {control.region}, "
+            f"which --region does not select (selected: {', '.join(selected)}), so "
+            f"it would not run. Add --region={control.region}, or choose a control "
+            f"of the selected regions.{hint}"
+        )
 
 
 def _reject_empty(option: str, values: Iterable[str] | None, valid: str) -> None:

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from carecert.adapters.compliance.catalogue import Catalogue
 from carecert.adapters.registry import ProviderRegistry
@@ -36,8 +37,16 @@ class CarecertState:
     evidence_dir: Path | None
     rootdir: Path
     started_at: datetime
+    strict: bool = field(
+        default=False,
+        metadata={"doc": "--carecert-strict: a verdict other than pass exits 1."},
+    )
     results: list[ControlResult] = field(default_factory=list)
     evidence_written: tuple[Path, Path] | None = None
+    summary: dict[str, Any] | None = field(
+        default=None,
+        metadata={"doc": "summarize() output for the terminal, set at session end."},
+    )
     collection_ran: bool = field(
         default=False,
         metadata={"doc": "False on an xdist controller, which collects no tests."},

@@ -42,8 +42,10 @@ async def test_provider_exchanges_conform_to_openapi(
             provider_id, harness, harness_keys, provider_factory, validator
         )
         evidence.note(
-            f"{checked} exchange(s) sent to the in-process simulator in this run "
-            "conform; no cassette was used"
+            f"found: {checked} exchange(s) sent to the in-process simulator in this "
+            f"run, each valid against {spec.name}; no cassette was used. Required: "
+            f"every request and response conforms to {provider_id}'s OpenAPI "
+            "description"
         )
         return
 
@@ -62,7 +64,11 @@ async def test_provider_exchanges_conform_to_openapi(
 
     names = ", ".join(path.name for path in cassettes)
     assert checked > 0, f"the cassettes of {provider_id} ({names}) hold no exchanges"
-    evidence.note(f"{checked} exchange(s) in {len(cassettes)} cassette(s) conform")
+    evidence.note(
+        f"found: {checked} exchange(s) in {len(cassettes)} cassette(s) ({names}), "
+        f"each valid against {spec.name}. Required: every recorded request and "
+        f"response conforms to {provider_id}'s OpenAPI description"
+    )
 
 
 async def _check_simulator_traffic(

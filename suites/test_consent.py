@@ -63,6 +63,7 @@ async def test_access_without_valid_consent_sends_nothing(
 
     findings = []
     rejections = []
+    sent = {}
     for variant, rejected in built.items():
         transport = RecordingTransport()
         provider = provider_factory(
@@ -78,12 +79,22 @@ async def test_access_without_valid_consent_sends_nothing(
         )
         findings += check_rejection_reason(provider_id, variant, error, rejected.reason)
         rejections.append((variant, error))
+        sent[variant] = len(transport.requests)
 
     assert not findings, control_failure(control, findings)
     evidence.decide(rule)
     for variant, error in rejections:
-        assert patient.value in str(error)
-        evidence.note(f"{variant}: rejected with {type(error).__name__}: {error}")
+        assert patient.value in str(error), (
+            f"{control.id}: the rejection for {variant} does not name patient "
+            f"{patient.value}: {error}"
+        )
+        evidence.note(
+            f"{variant}: found {type(error).__name__} and {sent[variant]} request(s) "
+            f"sent; required ConsentRequiredError, no request sent and a message "
+            f"containing {built[variant].reason!r}. Message: {error}"
+        )
+    for reason in reasons:
+        evidence.note(f"not applicable: {reason}")
 
 
 def _read(harness, provider, patient, purpose):

@@ -56,9 +56,17 @@ async def test_user_restricted_access_without_second_factor_refused(
     assert not findings, control_failure(carecert_control, findings)
     evidence.note(
         f"{provider_id} declares MFA kind {info.mfa_kind}. carecert's compliance "
-        "guard enforces the second factor before any request: without a verified "
-        "factor it raised SecondFactorRequiredError and no request was sent"
+        "guard enforces the second factor before any request. Found: with no user "
+        f"session it raised {_describe(without_session)} and sent "
+        f"{sent_without_session} request(s); for a user without a verified second "
+        f"factor it raised {_describe(unverified)} and sent {sent_unverified} "
+        "request(s). Required: SecondFactorRequiredError and no request sent in "
+        "both cases"
     )
+
+
+def _describe(error):
+    return f"{type(error).__name__} ({error})"
 
 
 @pytest.mark.control(check="second-factor")

@@ -14,6 +14,7 @@ from carecert.adapters.compliance import ConsentRegistry
 from carecert.harness.controls.findings import control_failure
 from carecert.harness.controls.residency import (
     check_residency,
+    describe_host_jurisdictions,
     hosts_in_cassettes,
     hosts_in_config,
     hosts_in_live_traffic,
@@ -58,6 +59,7 @@ async def test_provider_hosts_in_allowed_jurisdictions(
 
     seen = sorted({use.host for use in uses})
     evidence.note(f"hosts contacted: {', '.join(seen)}")
+    evidence.note(describe_host_jurisdictions(info, region, uses))
     basis = residency_basis(info, region, uses)
     evidence.decide(basis if len(carecert_rules.regions) == 1 else f"{rule}; {basis}")
     assert not findings, control_failure(control, findings)

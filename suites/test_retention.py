@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from carecert.adapters.compliance import AuditStore, ConsentRegistry
-from carecert.adapters.errors import ConsentRequiredError, RetentionViolationError
+from carecert.adapters.errors import ConsentRequiredError
 from carecert.harness.controls.consent import check_consent_audited, rejection_case
 from carecert.harness.controls.findings import control_failure
 from carecert.harness.controls.retention import (
     check_accesses_audited,
+    check_deletion_after_period,
+    check_rejection_audited,
     check_retention,
+    describe_rejection_audit,
 )
 from carecert.harness.transports import RecordingTransport
 
@@ -81,8 +84,10 @@ async def test_every_patient_data_access_is_audited(
         for (operation, outcome), count in sorted(counts.items())
     )
     evidence.note(
-        f"{provider_id} audit records written during the {_traffic(carecert_state)} "
-        f"(operation outcome x count): {found}"
+        f"found: {provider_id} audit records written during the "
+        f"{_traffic(carecert_state)} (operation outcome x count): {found}. "
+        f"Required: a success record for patient {patient.value} for each "
+        f"operation exercised ({', '.join(operations)})"
     )
 
 
@@ -90,10 +95,12 @@ async def test_every_patient_data_access_is_audited(
 async def test_refused_access_is_audited(
     provider_id,
     carecert_state,
+    carecert_control,
     carecert_rules,
     provider_factory,
     provider_harness,
     tmp_path,
+    evidence,
 ):
     harness = provider_harness(provider_id)
     patient = harness.sample_patient
@@ -103,7 +110,7 @@ async def test_refused_access_is_audited(
     )
     # A withdrawn consent is rejected under every consent model, including
     # the implied and opt-out ones that allow an access without a record.
-    policy, _rule = carecert_rules.consent_policy()
+    policy, rule = carecert_rules.consent_policy()
     rejected = rejection_case("withdrawn", policy, harness.consent_for(patient))
     assert not isinstance(rejected, str), rejected
     provider = provider_factory(
@@ -113,13 +120,17 @@ async def test_refused_access_is_audited(
         transport=RecordingTransport(),
     )
 
-    with pytest.raises(ConsentRequiredError):
+    before = store.records(provider=provider_id)
+    with pytest.raises(ConsentRequiredError) as rejection:
         await harness.read_patient(provider, patient)
+    after = store.records(provider=provider_id)
 
-    outcomes = [r.outcome for r in store.records(provider=provider_id)]
-    assert outcomes == ["denied"], (
-        f"expected one 'denied' audit record, found {outcomes}"
+    findings = check_rejection_audited(
+        provider_id, patient.value, rejection.value, before, after
     )
+    assert not findings, control_failure(carecert_control, findings)
+    evidence.decide(rule)
+    evidence.note(describe_rejection_audit(provider_id, rejection.value, before, after))
 
 
 @pytest.mark.control(check="retention-period")
@@ -143,18 +154,15 @@ async def test_audit_records_kept_for_region_period(
     )
 
     findings = check_retention(store, regions, required, rule, record)
+    findings += check_deletion_after_period(store, record)
     assert not findings, control_failure(carecert_rules.control, findings)
     kept = max(store.retention_years(code) for code in regions)
-    with pytest.raises(RetentionViolationError):
-        store.delete(record.id, at=record.retain_until - timedelta(seconds=1))
-    assert store.purge_expired(at=record.retain_until - timedelta(days=1)) == 0
-    assert store.purge_expired(at=record.retain_until) == 1
-    remaining = store.records()
-    assert [r.operation for r in remaining] == ["audit.purge"], (
-        "the purge must itself be audited and the expired record gone"
-    )
     evidence.decide(rule)
     evidence.note(
-        f"{provider_id} audit store keeps {', '.join(regions)} records "
-        f"{kept} years; required {required}; early deletion refused, purge audited"
+        f"found: {provider_id} audit store keeps {', '.join(regions)} records "
+        f"{kept} years, so record {record.id} written {recorded_at.isoformat()} "
+        f"has retain_until {record.retain_until.isoformat()}; deleting it one "
+        "second earlier raised RetentionViolationError, and the purge at "
+        "retain_until removed it and wrote an audit.purge record. "
+        f"Required: {required} years ({rule})"
     )

@@ -22,6 +22,7 @@ from carecert.adapters.auth.responses import (
     parse_token_response,
     raise_for_token_status,
 )
+from carecert.adapters.errors import ProviderUnavailableError
 from carecert.adapters.http_errors import transport_error
 
 TOKEN_SETTINGS = (
@@ -152,8 +153,16 @@ class OAuth2TokenSource:
                 "POST", url, content=body, headers=headers, auth=None
             )
         except (httpx.HTTPError, ssl.SSLError) as exc:
-            raise transport_error(
+            error = transport_error(
                 self.provider_id, TOKEN_OPERATION, exc, settings_hint=TOKEN_SETTINGS
+            )
+            # Names the URL, because a default token_url may not be the host
+            # the user thinks the adapter talks to.
+            detail = str(error).removeprefix(f"{self.provider_id} {TOKEN_OPERATION}: ")
+            raise ProviderUnavailableError(
+                self.provider_id,
+                TOKEN_OPERATION,
+                f"POST {self.token_url} failed: {detail}",
             ) from exc
 
         raise_for_token_status(self.provider_id, TOKEN_OPERATION, response, self.check)

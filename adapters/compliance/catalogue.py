@@ -6,7 +6,8 @@ is checked on load, and an error names the file, the line and the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -99,6 +100,9 @@ class Region:
     """Purposes for which the implied model allows access without a record;
     None means every purpose."""
     tls_min_version: str = DEFAULT_TLS_MIN_VERSION
+    review: dict[str, str] = field(default_factory=dict, hash=False)
+    """Parameter name to what is unconfirmed about its value, from the
+    region's ``review`` mapping, for a compliance officer to review."""
 
     def allows_jurisdiction(self, jurisdiction: str) -> bool:
         """Tell whether data for this region may go to ``jurisdiction``."""
@@ -120,16 +124,23 @@ class Control:
     severity: str
     parameters: tuple[str, ...]
     check: str | None = None
+    review: str | None = None
+    """Unconfirmed fact about the control itself, such as its clause."""
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Every region and control, with the file they came from."""
+    """Every region and control, with the file they came from.
+
+    ``sha256`` is the digest of the file's bytes as loaded, so an evidence
+    report can name the exact requirements a run applied.
+    """
 
     path: Path
     schema_version: int
     regions: dict[str, Region]
     controls: dict[str, Control]
+    sha256: str = ""
 
     def region(self, code: str) -> Region:
         """Return region ``code`` or raise naming the valid codes."""
@@ -162,6 +173,20 @@ class Catalogue:
         """Return the controls that the generic test ``check`` proves."""
         return [c for c in self.controls.values() if c.check == check]
 
+    def review_notes(self, control: Control) -> tuple[str, ...]:
+        """Return what a compliance officer must still confirm for ``control``.
+
+        That is the control's own ``review`` text, then the ``review`` text of
+        each parameter of its region that the control lists in ``parameters``.
+        """
+        notes = [control.review] if control.review else []
+        region = self.regions[control.region]
+        for parameter in control.parameters:
+            text = region.review.get(parameter)
+            if text is not None:
+                notes.append(f"region {region.code} parameter {parameter}: {text}")
+        return tuple(notes)
+
 
 def default_catalogue_path() -> Path:
     """Return the path of the catalogue shipped with carecert."""
@@ -175,9 +200,15 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
     """Load and check the catalogue at ``path`` (the shipped one by default)."""
     path = Path(path) if path is not None else default_catalogue_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_bytes()
     except OSError as exc:
         raise CatalogueError(path, None, "<file>", f"cannot be read: {exc}") from exc
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(
+            path, None, "<file>", f"is not UTF-8 text: {exc}. Save it as UTF-8."
+        ) from exc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -223,7 +254,9 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
                 f"duplicate control id {control.id!r}",
             )
         controls[control.id] = control
-    return Catalogue(path, version, regions, controls)
+    return Catalogue(
+        path, version, regions, controls, hashlib.sha256(content).hexdigest()
+    )
 
 
 class _LineIndex:
@@ -334,6 +367,7 @@ def _region(path: Path, lines: _LineIndex, code: str, entry: Any) -> Region:
             f"{tls_min_version!r} is not a TLS version carecert enforces; use one "
             f"of {', '.join(TLS_VERSIONS)} (versions below TLS 1.2 are refused)",
         )
+    review = _region_review(path, lines, code, entry)
     return Region(
         code=code,
         name=str(entry["name"]),
@@ -347,7 +381,50 @@ def _region(path: Path, lines: _LineIndex, code: str, entry: Any) -> Region:
             frozenset(implied_purposes) if implied_purposes is not None else None
         ),
         tls_min_version=tls_min_version,
+        review=review,
     )
+
+
+# Region fields that hold no legal parameter, so ``review`` cannot name them.
+_REGION_FIELDS_WITHOUT_PARAMETER = frozenset({"name", "parent", "review"})
+
+
+def _region_review(
+    path: Path, lines: _LineIndex, code: str, entry: dict[str, Any]
+) -> dict[str, str]:
+    """Check a region's ``review`` mapping of parameter name to unconfirmed fact."""
+    review = entry.get("review")
+    if review is None:
+        return {}
+    if not isinstance(review, dict) or not review:
+        raise CatalogueError(
+            path,
+            lines.of("regions", code, "review"),
+            f"regions.{code}.review",
+            "must be a non-empty mapping of parameter name to what a compliance "
+            f"officer must confirm about its value, got {review!r}",
+        )
+    parameters = sorted(set(entry) - _REGION_FIELDS_WITHOUT_PARAMETER)
+    for parameter, text in review.items():
+        where = lines.of("regions", code, "review", parameter)
+        field_name = f"regions.{code}.review.{parameter}"
+        if parameter not in parameters:
+            raise CatalogueError(
+                path,
+                where,
+                field_name,
+                f"{parameter!r} is not a parameter set by region {code}; use one "
+                f"of {', '.join(parameters)}",
+            )
+        if not isinstance(text, str) or not text.strip():
+            raise CatalogueError(
+                path,
+                where,
+                field_name,
+                "must be a non-empty text that says what is unconfirmed and "
+                f"why, got {text!r}",
+            )
+    return {str(parameter): text.strip() for parameter, text in review.items()}
 
 
 def _control(
@@ -383,6 +460,13 @@ def _control(
         raise fail(
             "parameters", f"must be a list of strings, got {entry['parameters']!r}"
         )
+    review = entry.get("review")
+    if review is not None and (not isinstance(review, str) or not review.strip()):
+        raise fail(
+            "review",
+            "must be a non-empty text that says what is unconfirmed about this "
+            f"control and why, got {review!r}",
+        )
     return Control(
         id=entry["id"],
         region=entry["region"],
@@ -392,6 +476,7 @@ def _control(
         severity=entry["severity"],
         parameters=tuple(entry.get("parameters", ())),
         check=check,
+        review=review.strip() if review is not None else None,
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from carecert.adapters.endpoints import checked_url, url_origin
+from carecert.adapters.endpoints import checked_url, reject_mixed_loopback, url_origin
 
 __all__ = [
     "API_HOST",
@@ -62,4 +62,7 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
         token_url = checked_url(
             provider_id, "token_url", config["token_url"], example=example
         )
+    reject_mixed_loopback(
+        provider_id, [("api_base", api_base)], [("token_url", token_url)]
+    )
     return Endpoints(api_base, token_url)

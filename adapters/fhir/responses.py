@@ -1,8 +1,8 @@
 """Map HTTP failures and bodies of a FHIR R4 API to carecert errors.
 
 The provider-JSON adapters (CVS, AXA) use it too, with their own reader of
-the error code. Messages name the provider, the operation, the HTTP status, the code from
-the OperationOutcome and what to do next. They leave out the diagnostics
+the error code. Messages name the provider, the operation, the HTTP status,
+the code from the OperationOutcome and what to do next. They leave out the diagnostics
 text, because a FHIR server may echo request values there, and PDS does.
 """
 

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from carecert.adapters.endpoints import LOOPBACK_HOSTS, checked_url
+from carecert.adapters.endpoints import (
+    LOOPBACK_HOSTS,
+    checked_url,
+    reject_mixed_loopback,
+)
 from carecert.adapters.errors import ConfigurationError
 
 __all__ = [
@@ -82,6 +86,17 @@ def resolve_endpoints(
     kv = f"https://{KV_HOST}"
     if config.get("kv_base"):
         kv = _checked_url(provider_id, "kv_base", config["kv_base"])
+    # The three services are separate APIs, so a local one among them makes
+    # every one local.
+    reject_mixed_loopback(
+        provider_id,
+        [
+            ("api_credentials.konnektor_url", konnektor),
+            ("erp_base", erp),
+            ("kv_base", kv),
+        ],
+        [],
+    )
     return Endpoints(konnektor, erp, kv)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from carecert.adapters.endpoints import checked_url
+from carecert.adapters.endpoints import checked_url, reject_mixed_loopback
 
 __all__ = [
     "API_HOST",
@@ -54,7 +54,8 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
 
     ``api_base`` may be an origin (https://api.kaiserpermanente.org), which
     gets the path /fhir/R4, or a full FHIR base URL with a path, used as
-    given. ``token_url`` defaults to /oauth2/token on the identity provider.
+    given. ``token_url`` defaults to /oauth2/token on the identity provider,
+    so a loopback ``api_base`` needs a loopback ``token_url`` too.
     """
     fhir_base = f"https://{API_HOST}{FHIR_PATH}"
     if config.get("api_base"):
@@ -64,6 +65,9 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
     token_url = f"https://{IDP_HOST}{TOKEN_PATH}"
     if config.get("token_url"):
         token_url = _checked(provider_id, "token_url", config["token_url"])
+    reject_mixed_loopback(
+        provider_id, [("api_base", fhir_base)], [("token_url", token_url)]
+    )
     return Endpoints(fhir_base, token_url)
 
 

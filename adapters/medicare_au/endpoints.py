@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from carecert.adapters.endpoints import checked_url
+from carecert.adapters.endpoints import checked_url, reject_mixed_loopback
 
 __all__ = [
     "CLAIMING_HOST",
@@ -74,4 +74,9 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
         claiming = checked_url(
             provider_id, "claiming_base", config["claiming_base"], example=claiming
         ).rstrip("/")
+    # NOTE: proda.token_url is not checked against these bases yet, because
+    # MedicareAustraliaHarness.point_at leaves it at the real PRODA host.
+    reject_mixed_loopback(
+        provider_id, [("mhr_base", mhr), ("claiming_base", claiming)], []
+    )
     return Endpoints(mhr, claiming)

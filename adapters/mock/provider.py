@@ -185,7 +185,7 @@ class MockHealthcareProvider(HealthcareProvider):
                 operation,
                 f"expected HTTP 201 Created, got {response.status_code}.",
             )
-        body = self._json(operation, response.content)
+        body = self._json(operation, response)
         try:
             return self.template.read_booking_response(body)
         except (KeyError, IndexError, TypeError, ValueError, ValidationError) as exc:
@@ -204,7 +204,7 @@ class MockHealthcareProvider(HealthcareProvider):
             f"{operation}:{MOCK_PATIENT_SYSTEM}|{patient_id}",
             f"{self.template.patient_path}/{patient_id}",
         )
-        record = self._json(operation, body)
+        record = json.loads(body)
         if not isinstance(record, dict):
             raise InvalidResponseError(
                 self.info.id, operation, "the patient body is not a JSON object."
@@ -215,7 +215,7 @@ class MockHealthcareProvider(HealthcareProvider):
         """Return the specialties that can be booked, cached for five minutes."""
         operation = "list_specialties"
         body = await self._cached_get(operation, operation, "/specialties")
-        specialties = self._json(operation, body)
+        specialties = json.loads(body)
         if not isinstance(specialties, list):
             raise InvalidResponseError(
                 self.info.id, operation, "the specialties body is not a JSON list."
@@ -233,6 +233,8 @@ class MockHealthcareProvider(HealthcareProvider):
                     operation,
                     f"expected HTTP 200, got {response.status_code}.",
                 )
+            # Checked before caching, so the cache contains only JSON bodies.
+            self._json(operation, response)
             return response.content
 
         rule = self.cacheable_operations.get(operation)
@@ -268,13 +270,51 @@ class MockHealthcareProvider(HealthcareProvider):
             )
         return response
 
-    def _json(self, operation: str, body: bytes) -> Any:
+    def _json(self, operation: str, response: httpx.Response) -> Any:
         try:
-            return json.loads(body)
+            return json.loads(response.content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InvalidResponseError(
-                self.info.id, operation, "the response body is not JSON."
+                self.info.id, operation, self._not_json_message(response, exc)
             ) from exc
+
+    def _not_json_message(self, response: httpx.Response, exc: ValueError) -> str:
+        """Describe a body that is not JSON, showing its first bytes.
+
+        The mock serves synthetic records only, so the bytes hold no patient
+        data and may appear in the message.
+        """
+        body = response.content
+        content_type = response.headers.get("content-type", "missing")
+        if isinstance(exc, json.JSONDecodeError):
+            reason = f"{exc.msg} at byte {exc.pos}"
+        else:
+            reason = str(exc)
+        preview = body[:_BODY_PREVIEW_BYTES]
+        more = f" of {len(body)}" if len(body) > len(preview) else ""
+        facts = (
+            f"the response body is not valid JSON ({reason}). HTTP "
+            f"{response.status_code}, Content-Type {content_type}, first "
+            f"{len(preview)}{more} bytes: {preview!r}."
+        )
+        faults = self.injector
+        if faults.rate > 0 and FaultKind.INVALID_JSON in faults.kinds:
+            advice = (
+                f"error_rate is {faults.rate} and fault_kinds includes "
+                f"{FaultKind.INVALID_JSON.value}, so the mock damaged this body on "
+                "purpose. Retry the call, or leave invalid_json out of fault_kinds."
+            )
+        elif self._base_url is not None:
+            advice = (
+                f"Check that base_url {self._base_url} is a carecert mock server "
+                "(MockHealthcareProvider.serve) and not another service."
+            )
+        else:
+            advice = (
+                f"The {self.template.name} response template built this body. "
+                "Report it as a carecert bug, with this message."
+            )
+        return f"{facts} {advice}"
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -290,6 +330,10 @@ class MockHealthcareProvider(HealthcareProvider):
             base_url=_IN_PROCESS_BASE_URL,
             transport=InProcessTransport(app=self.app),
         )
+
+
+_BODY_PREVIEW_BYTES = 64
+"""Max bytes of a body that is not JSON that the error message shows."""
 
 
 def _pick(argument: Any, settings: Mapping[str, Any], key: str, default: Any) -> Any:

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from carecert.adapters.endpoints import LOOPBACK_HOSTS, checked_url, url_origin
+from carecert.adapters.endpoints import (
+    LOOPBACK_HOSTS,
+    checked_url,
+    reject_mixed_loopback,
+    url_origin,
+)
 from carecert.adapters.errors import ConfigurationError
 
 __all__ = [
@@ -85,6 +90,11 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
     gp_base = origin + GP_BASE_PATH
     if config.get("spine_endpoint"):
         gp_base = _checked_url(provider_id, "spine_endpoint", config["spine_endpoint"])
+    reject_mixed_loopback(
+        provider_id,
+        [("base_url", pds_base)],
+        [("token_url", token_url), ("spine_endpoint", gp_base)],
+    )
     return Endpoints(environment, pds_base, token_url, gp_base)
 
 

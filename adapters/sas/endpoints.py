@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from carecert.adapters.endpoints import LOOPBACK_HOSTS, checked_url, url_origin
+from carecert.adapters.endpoints import (
+    LOOPBACK_HOSTS,
+    checked_url,
+    reject_mixed_loopback,
+    url_origin,
+)
 from carecert.adapters.errors import ConfigurationError
 
 __all__ = [
@@ -92,6 +97,15 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
         recetas = _checked_url(
             provider_id, "api_endpoints.recetas", services["recetas"]
         )
+    reject_mixed_loopback(
+        provider_id,
+        [("api_base", api_base)],
+        [
+            ("token_url", token_url),
+            ("api_endpoints.citas", citas),
+            ("api_endpoints.recetas", recetas),
+        ],
+    )
     return Endpoints(api_base, token_url, citas, recetas)
 
 

@@ -59,6 +59,11 @@ def _needs_record(policy: ConsentPolicy) -> bool:
 def _no_record(
     policy: ConsentPolicy, good: ConsentRecord, now: datetime
 ) -> RejectionCase | str:
+    if policy.strictest().model == "opt-out":
+        return (
+            f"{policy.describe()} presumes consent unless the patient has opted "
+            "out, so a missing record is no reason to reject"
+        )
     if not _needs_record(policy):
         return f"{policy.describe()} presumes consent when no record exists"
     return RejectionCase(ConsentRegistry(), good.purpose, "No consent is recorded")
@@ -78,7 +83,10 @@ def _opted_out(
     policy: ConsentPolicy, good: ConsentRecord, now: datetime
 ) -> RejectionCase | str:
     if not any(m.model == "opt-out" for m in policy.models):
-        return f"{policy.describe()} has no opt-out model"
+        return (
+            f"{policy.describe()} has no opt-out consent model, so the "
+            "withdrawn variant covers a patient's refusal"
+        )
     registry = ConsentRegistry()
     registry.record_opt_out(good.patient, good.purpose, now - timedelta(hours=1))
     return RejectionCase(registry, good.purpose, "opted out")
@@ -88,7 +96,10 @@ def _expired(
     policy: ConsentPolicy, good: ConsentRecord, now: datetime
 ) -> RejectionCase | str:
     if not _needs_record(policy):
-        return f"{policy.describe()} presumes consent once a record has expired"
+        return (
+            f"{policy.describe()} presumes consent without a record, so an "
+            "expired record is no reason to reject"
+        )
     record = dataclasses.replace(good, expires_at=now - timedelta(days=1))
     return RejectionCase(ConsentRegistry([record]), good.purpose, "has expired")
 
@@ -105,6 +116,11 @@ def _other_purpose(
         # is what the model rejects.
         other = dataclasses.replace(good, purpose="direct-care")
         return RejectionCase(ConsentRegistry([other]), OTHER_PURPOSE, "presumed only")
+    if strictest.model == "opt-out":
+        return (
+            f"{policy.describe()} presumes consent for every purpose the patient "
+            "has not opted out of"
+        )
     return f"{policy.describe()} presumes consent for every purpose"
 
 
@@ -112,7 +128,12 @@ def _unaccepted_basis(
     policy: ConsentPolicy, good: ConsentRecord, now: datetime
 ) -> RejectionCase | str:
     rejected = _strongest_rejected(policy)
-    if rejected is None or not _needs_record(policy):
+    if not _needs_record(policy):
+        return (
+            f"{policy.describe()} presumes consent without a record, so it "
+            "rejects no consent basis"
+        )
+    if rejected is None:
         return f"{policy.describe()} accepts every consent basis"
     record = dataclasses.replace(good, basis=rejected, evidence_reference=None)
     return RejectionCase(ConsentRegistry([record]), good.purpose, "does not accept")
@@ -122,7 +143,10 @@ def _bundled(
     policy: ConsentPolicy, good: ConsentRecord, now: datetime
 ) -> RejectionCase | str:
     if not any(m.model == "granular" for m in policy.models):
-        return f"{policy.describe()} does not require granular consent"
+        return (
+            f"{policy.describe()} has no granular consent model, so it does not "
+            "reject a consent for being bundled with other purposes"
+        )
     record = dataclasses.replace(good, bundled_with=(OTHER_PURPOSE, "marketing"))
     return RejectionCase(ConsentRegistry([record]), good.purpose, "bundled with")
 
@@ -131,7 +155,7 @@ def _no_written_evidence(
     policy: ConsentPolicy, good: ConsentRecord, now: datetime
 ) -> RejectionCase | str:
     if not any(m.model == "written" for m in policy.models):
-        return f"{policy.describe()} does not require written consent"
+        return _no_written_model(policy)
     record = dataclasses.replace(
         good, basis=ConsentBasis.WRITTEN, evidence_reference=None
     )
@@ -144,7 +168,7 @@ def _explicit_without_writing(
     policy: ConsentPolicy, good: ConsentRecord, now: datetime
 ) -> RejectionCase | str:
     if not any(m.model == "written" for m in policy.models):
-        return f"{policy.describe()} does not require written consent"
+        return _no_written_model(policy)
     record = dataclasses.replace(
         good, basis=ConsentBasis.EXPLICIT, evidence_reference="verbal, noted by staff"
     )
@@ -154,13 +178,29 @@ def _explicit_without_writing(
 def _legal_basis_unnamed(
     policy: ConsentPolicy, good: ConsentRecord, now: datetime
 ) -> RejectionCase | str:
+    if not _needs_record(policy):
+        return (
+            f"{policy.describe()} presumes consent without a record, so it does "
+            "not check whether a legal-basis record names its basis"
+        )
     if policy.strictest().model != "explicit-or-legal-basis":
-        return f"{policy.describe()} does not accept another legal basis"
+        return (
+            f"{policy.describe()} does not accept a legal basis in place of "
+            "consent, so it rejects a legal-basis record whether or not the "
+            "record names its basis"
+        )
     record = dataclasses.replace(
         good, basis=ConsentBasis.LEGAL_BASIS, evidence_reference=None
     )
     return RejectionCase(
         ConsentRegistry([record]), good.purpose, "no evidence_reference"
+    )
+
+
+def _no_written_model(policy: ConsentPolicy) -> str:
+    return (
+        f"{policy.describe()} has no written consent model, so it does not "
+        "require written evidence of consent"
     )
 
 

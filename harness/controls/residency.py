@@ -19,6 +19,7 @@ __all__ = [
     "HostUse",
     "ResidencyFinding",
     "check_residency",
+    "describe_host_jurisdictions",
     "hosts_in_cassettes",
     "hosts_in_config",
     "hosts_in_live_traffic",
@@ -179,8 +180,8 @@ def check_residency(
     A host seen in traffic but not declared by the provider fails even if it
     would be allowed, because its jurisdiction is then unknown.
     """
-    allowed = sorted(region.residency_preferred | region.residency_allowed)
-    required = f"a jurisdiction allowed for {region.code} data ({', '.join(allowed)})"
+    required = _required(region)
+    source = _declaration_source(info)
     findings: list[ResidencyFinding] = []
     for declared in info.hosts:
         if not region.allows_jurisdiction(declared.jurisdiction):
@@ -188,7 +189,7 @@ def check_residency(
                 ResidencyFinding(
                     declared.host,
                     f"declared by {info.id} for {declared.purpose}",
-                    f"jurisdiction {declared.jurisdiction}",
+                    f"jurisdiction {declared.jurisdiction} ({source})",
                     required,
                 )
             )
@@ -208,10 +209,48 @@ def check_residency(
         elif not region.allows_jurisdiction(jurisdiction):
             findings.append(
                 ResidencyFinding(
-                    use.host, where, f"jurisdiction {jurisdiction}", required
+                    use.host, where, f"jurisdiction {jurisdiction} ({source})", required
                 )
             )
     return findings
+
+
+def describe_host_jurisdictions(
+    info: ProviderInfo, region: Region, uses: Iterable[HostUse]
+) -> str:
+    """Describe each declared or contacted host and its jurisdiction, for evidence.
+
+    The jurisdiction is what the adapter declares in ``ProviderInfo.hosts``.
+    carecert does not locate hosts, and the returned text states that.
+    """
+    contacted = {use.host.lower() for use in uses}
+    hosts = {declared.host.lower(): declared.host for declared in info.hosts}
+    for use in uses:
+        hosts.setdefault(use.host.lower(), use.host)
+    source = _declaration_source(info)
+    entries: list[str] = []
+    for key in sorted(hosts):
+        host = hosts[key]
+        seen = "contacted" if key in contacted else "declared, not contacted"
+        jurisdiction = info.host_jurisdiction(host)
+        if jurisdiction is None:
+            entries.append(f"{host}: jurisdiction unknown (not declared by {info.id})")
+        else:
+            entries.append(f"{host}: {jurisdiction} ({source}; {seen})")
+    return (
+        f"found: {'; '.join(entries)}. Each jurisdiction is the adapter's own "
+        "declaration, not a measured location of the host. "
+        f"Required: {_required(region)}"
+    )
+
+
+def _required(region: Region) -> str:
+    allowed = sorted(region.residency_preferred | region.residency_allowed)
+    return f"a jurisdiction allowed for {region.code} data ({', '.join(allowed)})"
+
+
+def _declaration_source(info: ProviderInfo) -> str:
+    return f"declared by {info.id}'s ProviderInfo"
 
 
 def residency_basis(info: ProviderInfo, region: Region, uses: Iterable[HostUse]) -> str:
@@ -231,7 +270,11 @@ def residency_basis(info: ProviderInfo, region: Region, uses: Iterable[HostUse])
             by_rule["allowed"].append(f"{host} ({jurisdiction})")
     preferred = ", ".join(sorted(region.residency_preferred))
     if not by_rule["allowed"]:
-        return f"{region.code} preferred residency: every host is in {preferred}"
+        found = ", ".join(by_rule["preferred"]) or "no host"
+        return (
+            f"{region.code} preferred residency: every host's declared "
+            f"jurisdiction is preferred ({preferred}): {found}"
+        )
     return (
         f"{region.code} allowed residency (transfer basis needed) for "
         f"{', '.join(by_rule['allowed'])}; preferred ({preferred}) for the rest"

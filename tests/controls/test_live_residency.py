@@ -123,7 +123,8 @@ def test_stand_in_keeps_foreign_jurisdiction() -> None:
     )
 
     assert findings
-    assert all(f.found == "jurisdiction GB" for f in findings)
+    expected = f"jurisdiction GB (declared by {NHS.info.id}'s ProviderInfo)"
+    assert all(f.found == expected for f in findings)
 
 
 def test_non_loopback_base_has_no_stand_in() -> None:

@@ -11,6 +11,7 @@ from carecert.adapters.provider import ProviderHost
 from carecert.harness.controls.residency import (
     HostUse,
     check_residency,
+    describe_host_jurisdictions,
     residency_basis,
 )
 
@@ -45,7 +46,10 @@ def test_declared_us_host_fails_for_uk() -> None:
     findings = check_residency(provider, UK, [_use(us_host.host)])
 
     assert [f.host for f in findings] == [us_host.host, us_host.host]
-    assert all(f.found == "jurisdiction US" for f in findings)
+    assert all(
+        f.found == f"jurisdiction US (declared by {NHS.id}'s ProviderInfo)"
+        for f in findings
+    )
     assert "GB" in findings[0].required
 
 
@@ -61,4 +65,36 @@ def test_adequacy_host_passes_and_is_named() -> None:
 def test_basis_preferred_when_all_in_gb() -> None:
     basis = residency_basis(NHS, UK, [_use(NHS.hosts[0].host)])
 
-    assert basis == "UK preferred residency: every host is in GB"
+    hosts = ", ".join(sorted(f"{host.host} (GB)" for host in NHS.hosts))
+    assert basis == (
+        "UK preferred residency: every host's declared jurisdiction is "
+        f"preferred (GB): {hosts}"
+    )
+
+
+def test_host_jurisdictions_name_declaration() -> None:
+    us_host = ProviderHost("records.example-us.test", "US", "record storage")
+    provider = replace(NHS, hosts=(*NHS.hosts, us_host))
+    uses = [_use(NHS.hosts[0].host), _use("api.example-unknown.test")]
+
+    text = describe_host_jurisdictions(provider, UK, uses)
+
+    source = f"declared by {NHS.id}'s ProviderInfo"
+    assert f"{NHS.hosts[0].host}: GB ({source}; contacted)" in text
+    assert f"records.example-us.test: US ({source}; declared, not contacted)" in text
+    assert "api.example-unknown.test: jurisdiction unknown" in text
+    assert "not a measured location" in text
+    assert "Required: a jurisdiction allowed for UK data (" in text
+
+
+def test_us_host_finding_reads_found_and_required() -> None:
+    us_host = ProviderHost("records.example-us.test", "US", "record storage")
+    provider = replace(NHS, hosts=(us_host,))
+
+    findings = check_residency(provider, UK, [])
+
+    assert len(findings) == 1
+    message = str(findings[0])
+    assert message.startswith("records.example-us.test (declared by nhs for record")
+    assert "found jurisdiction US" in message
+    assert "required a jurisdiction allowed for UK data (" in message

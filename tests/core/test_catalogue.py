@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -388,6 +389,38 @@ MALFORMED = [
         "must be a non-empty list of purposes, got []",
     ),
     (
+        "review-unknown-parameter",
+        "    consent: explicit\n",
+        "    consent: explicit\n    review:\n      retention: an estimate\n",
+        "regions.UK.review.retention",
+        "retention: an estimate",
+        "'retention' is not a parameter set by region UK",
+    ),
+    (
+        "review-empty-text",
+        "    consent: explicit\n",
+        "    consent: explicit\n    review:\n      consent: ''\n",
+        "regions.UK.review.consent",
+        "consent: ''",
+        "must be a non-empty text",
+    ),
+    (
+        "review-not-mapping",
+        "    consent: explicit\n",
+        "    consent: explicit\n    review: an estimate\n",
+        "regions.UK.review",
+        "review: an estimate",
+        "must be a non-empty mapping of parameter name",
+    ),
+    (
+        "control-review-list",
+        "    parameters: [residency]\n",
+        "    parameters: [residency]\n    review: [unconfirmed]\n",
+        "controls[0].review",
+        "review: [unconfirmed]",
+        "must be a non-empty text",
+    ),
+    (
         "unknown-severity",
         "    severity: medium\n",
         "    severity: urgent\n",
@@ -451,3 +484,74 @@ def test_non_mapping_document(tmp_path: Path) -> None:
 
 def test_error_is_configuration_error() -> None:
     assert issubclass(CatalogueError, ConfigurationError)
+
+
+def test_review_texts_loaded(tmp_path: Path) -> None:
+    text = replace_once(
+        VALID,
+        "    consent: explicit\n",
+        "    consent: explicit\n    review:\n      audit_retention_years: >-\n"
+        "        An estimate.\n        Not set by law.\n",
+    )
+    text = replace_once(
+        text,
+        "    parameters: [residency]\n",
+        "    parameters: [residency]\n    review: Clause not confirmed.\n",
+    )
+    text += "    parameters: [audit_retention_years]\n"
+    catalogue = load_catalogue(write(tmp_path, text))
+
+    residency = catalogue.control("UK-RES-01")
+    retention = catalogue.control("UK-RET-01")
+    assert catalogue.regions["UK"].review == {
+        "audit_retention_years": "An estimate. Not set by law."
+    }
+    assert catalogue.review_notes(residency) == ("Clause not confirmed.",)
+    assert catalogue.review_notes(retention) == (
+        "region UK parameter audit_retention_years: An estimate. Not set by law.",
+    )
+
+
+def test_catalogue_digest_is_file_sha256(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert load_catalogue(path).sha256 == expected
+
+
+def test_shipped_catalogue_has_no_note_comments() -> None:
+    # Unconfirmed facts belong in ``review`` fields, which the evidence report
+    # shows; a YAML comment is invisible to it.
+    text = default_catalogue_path().read_text(encoding="utf-8")
+
+    assert "# NOTE" not in text
+
+
+# Each case: region, parameter, and a fragment of its review text that must
+# survive from the comment it replaced.
+SHIPPED_REVIEWS = [
+    ("UK", "audit_retention_years", "seven years is carecert's UK default"),
+    ("EU", "audit_retention_years", "GDPR sets no audit retention period"),
+    ("DE", "consent", "requires a written consent with a reference"),
+    ("FR", "audit_retention_years", "French law sets no single audit log period"),
+    ("IT", "audit_retention_years", "An estimate, as for FR"),
+    ("AU", "audit_retention_years", "common minimum in state health records law"),
+    ("AU", "consent", "a recorded opt-out blocks sharing"),
+    ("CA", "audit_retention_years", "Provincial medical record periods vary"),
+    ("CA", "consent", "A withdrawal (4.3.8) always blocks"),
+    ("BR", "audit_retention_years", "LGPD sets no audit retention period"),
+]
+
+
+@pytest.mark.parametrize(("code", "parameter", "fragment"), SHIPPED_REVIEWS)
+def test_shipped_review_texts(code: str, parameter: str, fragment: str) -> None:
+    assert fragment in load_catalogue().regions[code].review[parameter]
+
+
+def test_shipped_review_reaches_controls() -> None:
+    catalogue = load_catalogue()
+
+    notes = catalogue.review_notes(catalogue.control("AU-CON-01"))
+    assert len(notes) == 1
+    assert notes[0].startswith("region AU parameter consent: Not confirmed.")
+    assert catalogue.review_notes(catalogue.control("UK-RES-01")) == ()

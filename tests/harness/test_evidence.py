@@ -16,10 +16,12 @@ import jsonschema
 import pytest
 
 from carecert.harness.evidence import (
+    CatalogueRecord,
     ControlResult,
     EvidenceItem,
     EvidenceSchemaError,
     RunMetadata,
+    control_outcome,
     load_evidence,
     read_git_commit,
     read_git_dirty,
@@ -142,7 +144,7 @@ def test_written_files_parse(written: tuple[Path, Path]) -> None:
     assert json_path.name == "evidence.json"
     assert html_path.name == "evidence.html"
     assert document["schema"] == "carecert-evidence"
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert len(document["controls"]) == 6
     assert checker.problems == []
     assert checker.stack == []
@@ -179,9 +181,9 @@ def test_written_json_validates(written: tuple[Path, Path]) -> None:
             "'git_commit' is a required property",
         ),
         (
-            lambda d: d.update(schema_version=2),
+            lambda d: d.update(schema_version=1),
             "$.schema_version",
-            "1 was expected",
+            "2 was expected",
         ),
         (
             lambda d: d["controls"][1]["evidence"].append(
@@ -555,7 +557,7 @@ def test_not_run_gives_reason() -> None:
     )
 
 
-def test_by_control_shows_worst_outcome() -> None:
+def test_by_control_picks_outcome() -> None:
     summary = summarize(
         [
             result("UK-ENC-01", "passed"),
@@ -573,13 +575,15 @@ def test_by_control_shows_worst_outcome() -> None:
             "region": "UK",
             "outcome": "failed",
             "results": 2,
+            "outcomes": {**NO_OUTCOMES, "passed": 1, "failed": 1},
         },
         {
             "control_id": "UK-ENC-01",
             "title": "Title of UK-ENC-01",
             "region": "UK",
-            "outcome": "not-applicable",
+            "outcome": "passed",
             "results": 2,
+            "outcomes": {**NO_OUTCOMES, "passed": 1, "not-applicable": 1},
         },
         {
             "control_id": "UK-RES-01",
@@ -587,8 +591,136 @@ def test_by_control_shows_worst_outcome() -> None:
             "region": "UK",
             "outcome": "passed",
             "results": 1,
+            "outcomes": {**NO_OUTCOMES, "passed": 1},
         },
     ]
+
+
+NO_OUTCOMES = dict.fromkeys(LABELS, 0)
+
+# Each case: outcomes of one control's results, and the outcome it summarizes as.
+CONTROL_OUTCOMES = [
+    (["passed", "not-applicable", "not-applicable"], "passed"),
+    (["not-applicable", "passed"], "passed"),
+    (["passed", "skipped"], "passed"),
+    (["passed", "failed"], "failed"),
+    (["passed", "error"], "error"),
+    (["passed", "not-run"], "not-run"),
+    (["error", "failed"], "failed"),
+    (["not-run", "error"], "error"),
+    (["not-applicable", "skipped"], "skipped"),
+    (["not-applicable"], "not-applicable"),
+]
+
+
+@pytest.mark.parametrize(("outcomes", "expected"), CONTROL_OUTCOMES)
+def test_control_outcome_table(outcomes: list[str], expected: str) -> None:
+    assert control_outcome(outcomes) == expected
+
+
+def test_control_outcome_needs_results() -> None:
+    with pytest.raises(ValueError, match="at least one outcome"):
+        control_outcome([])
+
+
+def test_not_applicable_region_stays_incomplete() -> None:
+    # AU-CON-01 proved its key case in one sub-case, and FR has no passing result.
+    summary = summarize(
+        [
+            result("AU-CON-01", "passed", nodeid="t.py::test_c[withdrawn]"),
+            result("AU-CON-01", "not-applicable", nodeid="t.py::test_c[granted]"),
+            result("FR-CON-01", "not-applicable"),
+        ]
+    )
+
+    rows = {row["control_id"]: row for row in summary["by_control"]}
+    assert rows["AU-CON-01"]["outcome"] == "passed"
+    assert rows["AU-CON-01"]["outcomes"]["not-applicable"] == 1
+    assert rows["FR-CON-01"]["outcome"] == "not-applicable"
+    assert summary["by_region"]["AU"]["verdict"] == "pass"
+    assert summary["by_region"]["FR"]["verdict"] == "incomplete"
+    assert summary["verdict"] == "incomplete"
+
+
+def test_html_lists_sub_outcomes(tmp_path: Path, metadata: RunMetadata) -> None:
+    results = [
+        result("AU-CON-01", "passed", nodeid="t.py::test_c[withdrawn]"),
+        result("AU-CON-01", "not-applicable", nodeid="t.py::test_c[granted]"),
+    ]
+    _, html_path = write_evidence(tmp_path / "evidence", metadata, results)
+    html = html_path.read_text(encoding="utf-8")
+    section = html.split('<section id="by-control">')[1].split("</section>")[0]
+
+    assert '<span class="badge outcome-passed">PASSED</span>' in section
+    assert "1 passed, 1 not applicable" in section
+
+
+def test_catalogue_recorded_in_run(tmp_path: Path) -> None:
+    digest = hashlib.sha256(b"schema_version: 1\n").hexdigest()
+    record = CatalogueRecord("adapters/compliance/catalogue.yaml", 1, digest)
+    metadata = RunMetadata.collect(
+        rootdir=tmp_path,
+        started_at=START,
+        finished_at=START + timedelta(seconds=1),
+        regions=["UK"],
+        providers=["nhs"],
+        record_mode="none",
+        catalogue=record,
+    )
+    json_path, html_path = write_evidence(
+        tmp_path / "evidence", metadata, [result("UK-ENC-01", "passed")]
+    )
+    run = json.loads(json_path.read_text(encoding="utf-8"))["run"]
+    html = html_path.read_text(encoding="utf-8")
+
+    assert run["catalogue"] == {
+        "path": "adapters/compliance/catalogue.yaml",
+        "schema_version": 1,
+        "sha256": digest,
+    }
+    assert "<code>adapters/compliance/catalogue.yaml</code>, schema version 1" in html
+    assert f'<code class="digest">{digest}</code>' in html
+
+
+def test_catalogue_record_rejects_bad_digest() -> None:
+    with pytest.raises(ValueError, match="Invalid SHA-256 'abc'"):
+        CatalogueRecord("catalogue.yaml", 1, "abc")
+
+
+def test_schema_requires_run_catalogue(written: tuple[Path, Path]) -> None:
+    document = json.loads(written[0].read_text(encoding="utf-8"))
+    del document["run"]["catalogue"]
+
+    with pytest.raises(EvidenceSchemaError, match="catalogue"):
+        validate_evidence(document)
+
+
+def test_review_shown_on_control(tmp_path: Path, metadata: RunMetadata) -> None:
+    note = "region UK parameter audit_retention_years: An estimate."
+    results = [
+        result("UK-RET-02", "passed", review=[note]),
+        result("UK-ENC-01", "passed"),
+    ]
+    json_path, html_path = write_evidence(tmp_path / "evidence", metadata, results)
+    controls = {
+        c["control_id"]: c
+        for c in json.loads(json_path.read_text(encoding="utf-8"))["controls"]
+    }
+    html = html_path.read_text(encoding="utf-8")
+    by_article = {a.split("</h3>")[0]: a for a in articles(html)}
+    retention = next(a for h, a in by_article.items() if "UK-RET-02" in h)
+    encryption = next(a for h, a in by_article.items() if "UK-ENC-01" in h)
+
+    assert controls["UK-RET-02"]["review"] == [note]
+    assert controls["UK-ENC-01"]["review"] == []
+    assert f"needs review by a compliance officer: {note}" in retention
+    assert "needs review" not in encryption
+
+
+def test_review_survives_dict_round_trip() -> None:
+    original = result("UK-RET-02", "passed", review=["an estimate"])
+
+    assert ControlResult.from_dict(original.to_dict()) == original
 
 
 def test_html_shows_by_control_and_reason(written: tuple[Path, Path]) -> None:

@@ -29,7 +29,11 @@ def test_main_job_passes_with_evidence(suite_tree):
     assert html_path.is_file()
     assert f"evidence.json: {json_path.resolve()}" in output
     assert f"evidence.html: {html_path.resolve()}" in output
-    assert f"{UK_SUITE_TESTS} control result(s), 0 failed or in error" in output
+    assert "verdict: PASS\n" in output
+    assert (
+        f"{UK_SUITE_TESTS} control result(s): {UK_SUITE_TESTS} passed, 0 failed, "
+        "0 in error" in output
+    )
 
     # evidence.json: valid, one passed result per test, every UK control covered.
     document = json.loads(json_path.read_text(encoding="utf-8"))
