@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from pathlib import Path
@@ -186,7 +186,8 @@ async def provider_factory(
 ) -> AsyncIterator[ProviderFactory]:
     """Return a function that builds a provider adapter for this test.
 
-    Keyword arguments override config keys. In replay the adapter uses its
+    Keyword arguments override config keys; a mapping is merged into a mapping
+    config value one level deep. In replay the adapter uses its
     default transport, which the cassette intercepts; when recording or with
     ``--mock-api`` it talks to the in-process simulator. Adapters are closed
     when the test ends.
@@ -201,7 +202,14 @@ async def provider_factory(
         if not carecert_state.replaying:
             app = harness.simulator(harness_keys)
             config["transport"] = httpx.ASGITransport(app=app)
-        config.update(overrides)
+        for key, value in overrides.items():
+            current = config.get(key)
+            if isinstance(value, Mapping) and isinstance(current, Mapping):
+                # A nested setting, such as one endpoint of several, is
+                # overridden without restating its siblings.
+                config[key] = {**current, **value}
+            else:
+                config[key] = value
         provider = registration.provider_class(config)
         created.append(provider)
         return provider

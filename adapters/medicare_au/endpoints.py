@@ -74,9 +74,11 @@ def resolve_endpoints(provider_id: str, config: Mapping[str, Any]) -> Endpoints:
         claiming = checked_url(
             provider_id, "claiming_base", config["claiming_base"], example=claiming
         ).rstrip("/")
-    # NOTE: proda.token_url is not checked against these bases yet, because
-    # MedicareAustraliaHarness.point_at leaves it at the real PRODA host.
+    proda = config.get("proda")
+    token_url = proda.get("token_url") if isinstance(proda, Mapping) else None
     reject_mixed_loopback(
-        provider_id, [("mhr_base", mhr), ("claiming_base", claiming)], []
+        provider_id,
+        [("mhr_base", mhr), ("claiming_base", claiming)],
+        [("proda.token_url", token_url)] if isinstance(token_url, str) else [],
     )
     return Endpoints(mhr, claiming)

@@ -90,7 +90,11 @@ class MedicareHarness(ProviderHarness):
 
     def point_at(self, base_url: str) -> dict[str, Any]:
         base = base_url.rstrip("/")
-        return {"mhr_base": base + MHR_PATH, "claiming_base": base + CLAIMING_PATH}
+        return {
+            "mhr_base": base + MHR_PATH,
+            "claiming_base": base + CLAIMING_PATH,
+            "proda": {"token_url": base + PRODA_TOKEN_PATH},
+        }
 
     async def read_patient(
         self,

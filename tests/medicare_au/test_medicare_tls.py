@@ -47,6 +47,13 @@ def base_url(tls_files: ServerTLSFiles) -> Iterator[str]:
         yield url
 
 
+def _api_bases(base_url: str) -> dict[str, Any]:
+    # These tests configure no PRODA device, so its token URL is left out.
+    overrides = MedicareHarness().point_at(base_url)
+    del overrides["proda"]
+    return overrides
+
+
 def socket_config(
     medicare_config: Config, base_url: str, tls_files: ServerTLSFiles, **keys: Any
 ) -> dict[str, Any]:
@@ -54,7 +61,7 @@ def socket_config(
         transport=None,
         ca_bundle=str(tls_files.ca),
         retry_attempts=1,
-        **MedicareHarness().point_at(base_url),
+        **_api_bases(base_url),
         **keys,
     )
 

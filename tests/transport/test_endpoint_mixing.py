@@ -87,6 +87,17 @@ MIXED_CASES: list[tuple[str, Callable[..., Any], dict[str, Any], str, str]] = [
         "claiming_base",
         "https://healthclaiming.api.humanservices.gov.au/claiming/fhir/r4",
     ),
+    (
+        "medicare remote proda",
+        lambda c: medicare_endpoints("medicare", c),
+        {
+            "mhr_base": LOCAL,
+            "claiming_base": LOCAL,
+            "proda": {"token_url": "https://proda.example.org/token"},
+        },
+        "proda.token_url",
+        "https://proda.example.org/token",
+    ),
 ]
 
 
