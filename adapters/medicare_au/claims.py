@@ -274,8 +274,8 @@ def _total(code: str, amount: Money) -> dict[str, Any]:
 
 def _money_to_fhir(money: Money) -> dict[str, Any]:
     # json.dumps cannot write a Decimal, so the amount goes out as a float.
-    # Money.of reads it back through its shortest repr, which gives the same
-    # 2-place decimal.
+    # Money.of reads it back through its shortest repr and pads it to the
+    # currency's 2 places, so 41.40 comes back as 41.40, not 41.4.
     return {"value": float(money.amount), "currency": money.currency}
 
 

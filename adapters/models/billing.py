@@ -95,7 +95,12 @@ class Money(CanonicalModel):
 
     @classmethod
     def of(cls, amount: Decimal | int | float | str, currency: str) -> Money:
-        """Build Money from any number; a float goes through ``repr`` text."""
+        """Build Money from any number; a float goes through ``repr`` text.
+
+        The amount is written with exactly the currency's minor-unit places
+        (``41.4`` AUD becomes ``41.40``) where that loses no digit, so a value
+        read back from a JSON number keeps its scale.
+        """
         if isinstance(amount, bool):
             raise ValueError(f"amount {amount!r} is a bool, not a number")
         if isinstance(amount, float):
@@ -113,14 +118,7 @@ class Money(CanonicalModel):
         if not amount.is_finite():
             # Pydantic rejects NaN and infinity with a message naming the field.
             return cls(amount=amount, currency=currency)
-        places = -amount.as_tuple().exponent  # type: ignore[operator]
-        if places > exponent:
-            # 150.00 written as a float arrives as 150.0; trailing zeros are
-            # dropped only where that loses nothing.
-            normalized = amount.normalize()
-            if -normalized.as_tuple().exponent <= exponent:  # type: ignore[operator]
-                amount = normalized
-        return cls(amount=amount, currency=currency)
+        return cls(amount=_to_scale(amount, exponent), currency=currency)
 
     @classmethod
     def from_minor_units(cls, minor: int, currency: str) -> Money:
@@ -138,6 +136,25 @@ class Money(CanonicalModel):
         magnitude = int("".join(map(str, digits)) or "0")
         value = magnitude * 10 ** (places + exponent)  # type: ignore[operator]
         return -value if sign else value
+
+
+def _to_scale(amount: Decimal, exponent: int) -> Decimal:
+    """Rewrite ``amount`` with ``exponent`` decimal places if no digit is lost.
+
+    Works on the digit tuple because quantize() and normalize() round to the
+    context precision of 28 digits. Extra places that are not all zeros are
+    kept, so the model validator rejects them.
+    """
+    sign, digits, places = amount.as_tuple()
+    assert isinstance(places, int)  # a finite Decimal has an int exponent
+    while places < -exponent and digits[-1] == 0:
+        if len(digits) == 1:
+            places = -exponent
+            break
+        digits, places = digits[:-1], places + 1
+    if places > -exponent:
+        digits, places = digits + (0,) * (places + exponent), -exponent
+    return Decimal((sign, digits, places))
 
 
 class CoverageStatus(StrEnum):

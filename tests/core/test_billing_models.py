@@ -116,3 +116,23 @@ def test_real_x_currencies_accepted(currency: str) -> None:
 def test_amount_with_spaces_rejected() -> None:
     with pytest.raises(ValueError, match="spaces"):
         Money.of(" 1.50 ", "EUR")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (41.4, "AUD", "41.40"),
+        ("150.000", "EUR", "150.00"),
+        ("1E+3", "JPY", "1000"),
+        ("0.000", "EUR", "0.00"),
+        (
+            "12345678901234567890123456789012.5",
+            "EUR",
+            "12345678901234567890123456789012.50",
+        ),
+    ],
+)
+def test_amount_written_at_currency_scale(
+    amount: object, currency: str, text: str
+) -> None:
+    assert str(Money.of(amount, currency).amount) == text  # type: ignore[arg-type]
