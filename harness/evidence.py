@@ -45,6 +45,7 @@ __all__ = [
     "read_git_commit",
     "read_git_dirty",
     "control_outcome",
+    "review_line",
     "summarize",
     "validate_evidence",
     "write_evidence",
@@ -52,8 +53,9 @@ __all__ = [
 
 SCHEMA_NAME = "carecert-evidence"
 SCHEMA_VERSION = 2
-# Version 2 added run.catalogue, controls[].review and the outcome counts of
-# summary.by_control; documents of version 1 do not validate against it.
+# Version 2 added run.catalogue, controls[].review, summary.review and the
+# outcome counts and review texts of summary.by_control. Documents of version
+# 1 do not validate against it.
 
 Outcome = Literal["passed", "failed", "error", "skipped", "not-applicable", "not-run"]
 EvidenceKind = Literal["cassette", "spec", "note", "file"]
@@ -194,8 +196,9 @@ class ControlResult:
     review: Sequence[str] = field(
         default=(),
         metadata={
-            "doc": "What the catalogue marks as unconfirmed for this control, "
-            "for a compliance officer to review."
+            "doc": "What the catalogue marks as unconfirmed for this result, "
+            "for a compliance officer to review: the control's own text, its "
+            "region's parameters and any other region's deciding parameter."
         },
     )
 
@@ -427,7 +430,11 @@ def summarize(
     """Count outcomes overall, per region, per provider and per pair of both.
 
     ``by_control`` gives each distinct control once, with the outcome that
-    control_outcome() picks and the count of each outcome of its results.
+    control_outcome() picks, the count of each outcome of its results and the
+    distinct review texts of its results. ``review`` counts the passed and
+    failed results, and their distinct controls, that carry a review text:
+    their outcome rests on a catalogue parameter that a compliance officer has
+    not yet confirmed. Other outcomes decided nothing about the provider.
     ``exit_status`` is pytest's: any value but 0 or 5 (no tests collected)
     makes the overall verdict "fail", because then pytest saw a problem, such
     as a collection error, that the control results may not show.
@@ -442,6 +449,7 @@ def summarize(
         by_pair.setdefault((result.region, result.provider), []).append(result)
     summary: dict[str, Any] = {
         **_counts(results),
+        "review": _review_counts(results),
         "by_control": _by_control(results),
         "by_region": {key: _counts(by_region[key]) for key in sorted(by_region)},
         "by_provider": {key: _counts(by_provider[key]) for key in sorted(by_provider)},
@@ -504,6 +512,7 @@ def write_evidence(
         .get_template("evidence.html.j2")
         .render(
             document=document,
+            review_line=review_line(document["summary"]),
             json_name=json_path.name,
             json_sha256=hashlib.sha256(json_bytes).hexdigest(),
         )
@@ -559,9 +568,38 @@ def _by_control(results: Sequence[ControlResult]) -> list[dict[str, Any]]:
                 "outcome": control_outcome(result.outcome for result in group),
                 "results": len(group),
                 "outcomes": _counts(group)["outcomes"],
+                "review": list(
+                    dict.fromkeys(note for result in group for note in result.review)
+                ),
             }
         )
     return rows
+
+
+def _review_counts(results: Sequence[ControlResult]) -> dict[str, int]:
+    flagged = [
+        result
+        for result in results
+        if result.review and result.outcome in ("passed", "failed")
+    ]
+    return {
+        "results": len(flagged),
+        "controls": len({result.control_id for result in flagged}),
+    }
+
+
+def review_line(summary: dict[str, Any]) -> str | None:
+    """Return the sentence that counts results resting on unconfirmed parameters.
+
+    Returns None when no result carries a review text.
+    """
+    review = summary["review"]
+    if not review["results"]:
+        return None
+    return (
+        f"{review['results']} result(s) of {review['controls']} control(s) rest "
+        "on parameters marked for review by a compliance officer"
+    )
 
 
 def control_outcome(outcomes: Iterable[str]) -> str:

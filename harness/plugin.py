@@ -27,6 +27,7 @@ from carecert.harness.evidence import (
     CatalogueRecord,
     ControlResult,
     RunMetadata,
+    review_line,
     summarize,
     write_evidence,
 )
@@ -47,7 +48,9 @@ from carecert.harness.fixtures import (  # noqa: F401  (pytest finds fixtures by
 )
 from carecert.harness.results import REPORT_ATTRIBUTE, build_result, not_run_results
 from carecert.harness.selection import (
+    check_cassette_dir,
     check_controls_in_regions,
+    check_providers_in_regions,
     parse_controls,
     parse_providers,
     parse_regions,
@@ -181,11 +184,18 @@ def pytest_configure(config: pytest.Config) -> None:
     regions = parse_regions(config.getoption("--region"), catalogue)
     controls = parse_controls(config.getoption("--control"), catalogue)
     check_controls_in_regions(controls, regions, catalogue)
+    providers = parse_providers(config.getoption("--provider"), registry)
+    check_providers_in_regions(providers, regions, registry, catalogue)
+    if config.getoption("--cassette-dir"):
+        # Only a folder the user names: without one, a project that has no
+        # cassettes yet still runs its own tests.
+        replaying = record_mode == "none" and not config.getoption("--mock-api")
+        check_cassette_dir(cassette_dir, replaying)
     config.stash[STATE_KEY] = CarecertState(
         catalogue=catalogue,
         registry=registry,
         regions=regions,
-        providers=parse_providers(config.getoption("--provider"), registry),
+        providers=providers,
         controls=controls,
         strict=bool(config.getoption("--carecert-strict")),
         record_mode=record_mode,
@@ -497,7 +507,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
-    """Return the terminal lines for ``summarize()`` output: verdict and counts."""
+    """Return the terminal lines for ``summarize()`` output.
+
+    They give the verdict, the counts, and the results that rest on catalogue
+    parameters marked for review, when there are any.
+    """
     verdict = str(summary["verdict"]).upper()
     reason = summary.get("verdict_reason")
     outcomes = summary["outcomes"]
@@ -507,13 +521,17 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     for row in rows:
         by_outcome[row["outcome"]] += 1
     not_run = sorted(r["control_id"] for r in rows if r["outcome"] == "not-run")
-    return [
+    lines = [
         f"verdict: {verdict}" + (f": {reason}" if reason else ""),
         f"{tests} control result(s): {_outcome_counts(outcomes)}",
         f"{len(rows) - len(not_run)} of {len(rows)} catalogue control(s) ran: "
         f"{_outcome_counts(by_outcome)}"
         + (f"; not run: {', '.join(not_run)}" if not_run else ""),
     ]
+    review = review_line(summary)
+    if review is not None:
+        lines.append(review)
+    return lines
 
 
 def _outcome_counts(counts: dict[str, int]) -> str:

@@ -57,7 +57,8 @@ def build_result(
 
     The call phase always gives one, setup only when it did not pass (then
     the test body never ran), and teardown only when it failed. ``review`` is
-    what the catalogue marks as unconfirmed for the control.
+    what the catalogue marks as unconfirmed for the control. The review texts
+    of the rule the test passed to ``evidence.decide()`` follow, once each.
     """
     if report.when == "setup" and report.passed:
         return None
@@ -78,7 +79,7 @@ def build_result(
         message=_message(report),
         evidence=list(gathered.items),
         decided_by=gathered.decided_by,
-        review=review,
+        review=tuple(dict.fromkeys((*review, *gathered.decided_review))),
     )
 
 

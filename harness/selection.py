@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,9 @@ from carecert.adapters.compliance.catalogue import Catalogue
 from carecert.adapters.registry import ProviderRegistry
 
 __all__ = [
+    "check_cassette_dir",
     "check_controls_in_regions",
+    "check_providers_in_regions",
     "parse_controls",
     "parse_providers",
     "parse_regions",
@@ -127,6 +130,62 @@ def check_controls_in_regions(
             f"it would not run. Add --region={control.region}, or choose a control "
             f"of the selected regions.{hint}"
         )
+
+
+def check_providers_in_regions(
+    providers: Iterable[str],
+    regions: Iterable[str],
+    registry: ProviderRegistry,
+    catalogue: Catalogue,
+) -> None:
+    """Raise UsageError for a --provider that no control of --region tests.
+
+    A provider is tested against the controls of each of its regions and of
+    the parent of each of its regions, so it runs only if one of those is
+    selected. An empty --region (every region) always passes.
+    """
+    selected = list(regions)
+    if not selected:
+        return
+    for provider_id in providers:
+        own = sorted(registry.get_registration(provider_id).info.regions)
+        tested_under = set(own)
+        for code in own:
+            parent = (
+                catalogue.regions[code].parent if code in catalogue.regions else None
+            )
+            if parent is not None:
+                tested_under.add(parent)
+        if tested_under & set(selected):
+            continue
+        add = " or ".join(f"--region={code}" for code in own)
+        raise pytest.UsageError(
+            f"--provider: provider {provider_id} serves region(s) {', '.join(own)}, "
+            f"which --region does not select (selected: {', '.join(selected)}), so "
+            f"none of its controls would run. Add {add}, or leave out "
+            f"--provider={provider_id}."
+        )
+
+
+def check_cassette_dir(cassette_dir: Path, replaying: bool) -> None:
+    """Raise UsageError for a missing cassette folder in replay mode.
+
+    Replay reads every provider's traffic from ``cassette_dir``, so without
+    it every control that replays traffic would fail. Recording modes create
+    the folder.
+    """
+    if not replaying or cassette_dir.is_dir():
+        return
+    if cassette_dir.exists():
+        raise pytest.UsageError(
+            f"--cassette-dir: {cassette_dir} is not a directory. Pass the folder "
+            "that holds one subfolder of cassettes per provider."
+        )
+    raise pytest.UsageError(
+        f"--cassette-dir: cassette folder {cassette_dir} not found. Replay mode "
+        "reads recorded traffic from it: pass the folder that holds one subfolder "
+        "per provider, or record cassettes with --record-mode=once."
+    )
 
 
 def _reject_empty(option: str, values: Iterable[str] | None, valid: str) -> None:

@@ -82,6 +82,7 @@ class TestEvidence:
     rootdir: Path | None = None
     items: list[EvidenceItem] = field(default_factory=list)
     decided_by: str | None = None
+    decided_review: tuple[str, ...] = ()
     _seen: set[tuple[str, str]] = field(default_factory=set)
 
     def add_file(self, path: Path | str, kind: EvidenceKind, description: str) -> None:
@@ -111,8 +112,13 @@ class TestEvidence:
         )
 
     def decide(self, rule: str) -> None:
-        """Record which rule decided the outcome (e.g. the stricter of two regions)."""
-        self.decided_by = rule
+        """Record which rule decided the outcome (e.g. the stricter of two regions).
+
+        A DecidingRule from ControlRules also records its review texts, so the
+        result is flagged when another region's unconfirmed parameter decided.
+        """
+        self.decided_by = str(rule)
+        self.decided_review = tuple(getattr(rule, "review", ()))
 
 
 def sha256_of(path: Path) -> str:

@@ -45,11 +45,17 @@ def _test_server(server):
     return f"carecert's local test TLS server on {host} (not the provider)"
 
 
-def _adapter_for(provider_factory, harness, server, tmp_path, **overrides):
+def _adapter_for(provider_factory, provider_id, harness, server, tmp_path, **overrides):
+    """Build the adapter registered as ``provider_id``, pointed at ``server``.
+
+    The id must be the provider under test, not ``harness.info.id``: a subclass
+    of a built-in adapter registered under its own id inherits the built-in
+    harness, whose info still names the built-in adapter.
+    """
     bundle = server.write_ca_bundle(tmp_path)
     patient = harness.sample_patient
     return provider_factory(
-        harness.info.id,
+        provider_id,
         **harness.point_at(server.url),
         ca_bundle=str(bundle),
         # Real sockets to the test server, also under --mock-api or recording.
@@ -65,12 +71,19 @@ async def _check_tls_1_2_refused(
     """Check that an adapter whose floor is above TLS 1.2 refuses a TLS 1.2 server."""
     with serve_tls(ca=tls_authority(), max_version=ssl.TLSVersion.TLSv1_2) as server:
         probed = probe_tls_version(server)
-        provider = _adapter_for(provider_factory, harness, server, tmp_path)
+        provider = _adapter_for(
+            provider_factory, provider_id, harness, server, tmp_path
+        )
         error = await error_of(harness.read_patient(provider, harness.sample_patient))
 
     assert probed == "TLSv1.2", "the probe must have negotiated TLS 1.2"
     findings = check_tls_floor_rejection(provider_id, probed, error, floor)
     assert not findings, control_failure(control, findings)
+
+
+def _registered_info(carecert_state, provider_id):
+    """Return the ProviderInfo that ``provider_id`` was registered with."""
+    return carecert_state.registry.get_registration(provider_id).info
 
 
 def _recording_handler(received):
@@ -88,13 +101,16 @@ async def test_adapter_refuses_tls_below_1_2(
     legacy,
     carecert_control,
     carecert_rules,
+    carecert_state,
     provider_factory,
     provider_harness,
     tmp_path,
     evidence,
 ):
     harness = provider_harness(provider_id)
-    floor, rule = carecert_rules.tls_floor(harness.info)
+    floor, rule = carecert_rules.tls_floor(
+        _registered_info(carecert_state, provider_id)
+    )
     ca = tls_authority()
     try:
         server_context = serve_legacy_tls(ca=ca, version=LEGACY_VERSIONS[legacy])
@@ -103,7 +119,9 @@ async def test_adapter_refuses_tls_below_1_2(
         pytest.skip(f"cannot run a {legacy} server here: {exc}")
     try:
         probed = probe_tls_version(server)
-        provider = _adapter_for(provider_factory, harness, server, tmp_path)
+        provider = _adapter_for(
+            provider_factory, provider_id, harness, server, tmp_path
+        )
 
         error = await error_of(harness.read_patient(provider, harness.sample_patient))
     finally:
@@ -115,8 +133,9 @@ async def test_adapter_refuses_tls_below_1_2(
     reason = describe_tls_failure(error)
     evidence.decide(rule)
     evidence.note(
-        f"{_test_server(server)} offered only {probed}; the {provider_id} adapter "
-        f"refused it: {reason}"
+        f"found: {_test_server(server)} offered only {probed}; the {provider_id} "
+        f"adapter refused it: {reason}. Required: {floor} or later, so a server "
+        f"offering only {probed} must be refused ({rule})"
     )
 
 
@@ -125,15 +144,20 @@ async def test_adapter_negotiates_tls_1_2_or_later(
     provider_id,
     carecert_control,
     carecert_rules,
+    carecert_state,
     provider_factory,
     provider_harness,
     tmp_path,
     evidence,
 ):
     harness = provider_harness(provider_id)
-    floor, rule = carecert_rules.tls_floor(harness.info)
+    floor, rule = carecert_rules.tls_floor(
+        _registered_info(carecert_state, provider_id)
+    )
     with serve_tls(ca=tls_authority()) as server:
-        provider = _adapter_for(provider_factory, harness, server, tmp_path)
+        provider = _adapter_for(
+            provider_factory, provider_id, harness, server, tmp_path
+        )
         with pytest.raises(ProviderError):
             # The test server is not the provider, so the call fails after
             # the handshake.
@@ -152,10 +176,14 @@ async def test_adapter_negotiates_tls_1_2_or_later(
         await _check_tls_1_2_refused(
             provider_id, carecert_control, floor, harness, provider_factory, tmp_path
         )
-        evidence.note(f"a server offering only TLSv1.2 was refused ({rule})")
+        evidence.note(
+            f"found: a server offering only TLSv1.2 was refused. Required: "
+            f"{floor} or later ({rule})"
+        )
     evidence.note(
-        f"the {provider_id} adapter negotiated {', '.join(sorted(set(versions)))} "
-        f"with {tested}"
+        f"found: the {provider_id} adapter negotiated "
+        f"{', '.join(sorted(set(versions)))} with {tested}. Required: {floor} or "
+        f"later ({rule})"
     )
 
 
@@ -177,7 +205,9 @@ async def test_adapter_refuses_unverifiable_certificate(
         else {"certificate_names": (MISMATCHED_HOSTNAME,)}
     )
     with serve_tls(ca=tls_authority(), **options) as server:
-        provider = _adapter_for(provider_factory, harness, server, tmp_path)
+        provider = _adapter_for(
+            provider_factory, provider_id, harness, server, tmp_path
+        )
         error = await error_of(harness.read_patient(provider, harness.sample_patient))
         server.wait_for_handshakes(1)
         completed = list(server.versions)
@@ -187,8 +217,10 @@ async def test_adapter_refuses_unverifiable_certificate(
     assert not findings, control_failure(carecert_control, findings)
     reason = describe_tls_failure(error)
     evidence.note(
-        f"{case}: the {provider_id} adapter refused the certificate of {tested}: "
-        f"{reason}"
+        f"found: {case}: the {provider_id} adapter refused the certificate of "
+        f"{tested}: {reason}. Required: a certificate that chains to the "
+        "configured CA bundle and names the host connected to, so a certificate "
+        f"with this {case} must be refused"
     )
 
 
@@ -216,7 +248,12 @@ async def test_adapter_refuses_key_not_pinned(
             )
         )
         pinned = _adapter_for(
-            provider_factory, harness, server, tmp_path, certificate_pins=[right_pin]
+            provider_factory,
+            provider_id,
+            harness,
+            server,
+            tmp_path,
+            certificate_pins=[right_pin],
         )
         await error_of(harness.read_patient(pinned, harness.sample_patient))
         sent_with_right_pin = len(received)
@@ -224,6 +261,7 @@ async def test_adapter_refuses_key_not_pinned(
 
         provider = _adapter_for(
             provider_factory,
+            provider_id,
             harness,
             server,
             tmp_path,
@@ -245,9 +283,11 @@ async def test_adapter_refuses_key_not_pinned(
         f"compared; completed handshakes: {completed}"
     )
     evidence.note(
-        f"with the server's own pin the {provider_id} adapter sent "
-        f"{sent_with_right_pin} request(s) to {tested}. With certificate_pins "
-        f"containing only {wrong_pin} it completed the handshake, compared the "
-        f"server key with the pins and sent no request ({len(received)} received): "
-        f"{error}"
+        f"found: with certificate_pins [{right_pin}] (the server's own key) the "
+        f"{provider_id} adapter sent {sent_with_right_pin} request(s) to {tested}. "
+        f"With certificate_pins [{wrong_pin}] it completed the handshake, compared "
+        f"the server key with the pins and sent no request ({len(received)} "
+        f"received): {str(error).rstrip('.')}. Required: the server key matches a "
+        "pin in the configured certificate_pins, and a key that matches no pin is "
+        "rejected before any request is sent"
     )

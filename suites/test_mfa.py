@@ -8,6 +8,7 @@ from carecert.adapters.compliance import (
     ConsentRegistry,
     UserSession,
 )
+from carecert.adapters.compliance.guard import SECOND_FACTOR_MAX_AGE
 from carecert.adapters.errors import SecondFactorRequiredError
 from carecert.harness.controls.findings import control_failure
 from carecert.harness.controls.rejections import check_rejected_before_sending, error_of
@@ -18,10 +19,15 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.mark.control(check="second-factor")
 async def test_user_restricted_access_without_second_factor_refused(
-    provider_id, carecert_control, provider_factory, provider_harness, evidence
+    provider_id,
+    carecert_control,
+    carecert_state,
+    provider_factory,
+    provider_harness,
+    evidence,
 ):
     harness = provider_harness(provider_id)
-    info = harness.info
+    info = carecert_state.registry.get_registration(provider_id).info
     if not info.mfa_required:
         pytest.skip(f"not applicable: {provider_id} does not require MFA")
     patient = harness.sample_patient
@@ -79,7 +85,8 @@ async def test_user_restricted_access_with_verified_factor_allowed(
     evidence,
 ):
     harness = provider_harness(provider_id)
-    if not harness.info.mfa_required:
+    info = carecert_state.registry.get_registration(provider_id).info
+    if not info.mfa_required:
         pytest.skip(f"not applicable: {provider_id} does not require MFA")
     patient = harness.sample_patient
     session = UserSession("clinician-1")
@@ -101,10 +108,14 @@ async def test_user_restricted_access_with_verified_factor_allowed(
     else:
         traffic = "the simulator's response was recorded into user_restricted_read"
     note = (
-        f"{verified}; carecert's compliance guard "
-        f"enforced the second factor before any request and allowed access, and "
-        f"{traffic}"
+        f"found: {verified}; carecert's compliance guard checked the second factor "
+        f"before any request and allowed access, and {traffic}"
     )
     if harness.user_token_note:
         note += f". {harness.user_token_note}"
+    max_age_hours = SECOND_FACTOR_MAX_AGE.total_seconds() / 3600
+    note += (
+        f". Required: a second factor of kind {info.mfa_kind} (the kind "
+        f"{provider_id} declares) verified within the last {max_age_hours:g} hours"
+    )
     evidence.note(note)

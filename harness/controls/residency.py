@@ -216,14 +216,21 @@ def check_residency(
 
 
 def describe_host_jurisdictions(
-    info: ProviderInfo, region: Region, uses: Iterable[HostUse]
+    info: ProviderInfo,
+    region: Region,
+    uses: Iterable[HostUse],
+    *,
+    usage: str = "contacted",
 ) -> str:
-    """Describe each declared or contacted host and its jurisdiction, for evidence.
+    """Describe each declared or used host and its jurisdiction, for evidence.
 
     The jurisdiction is what the adapter declares in ``ProviderInfo.hosts``.
     carecert does not locate hosts, and the returned text states that.
+    ``usage`` describes how the hosts in ``uses`` were used. Pass "contacted"
+    only where real sockets were opened, and otherwise name the cassettes or
+    the in-process simulator.
     """
-    contacted = {use.host.lower() for use in uses}
+    used = {use.host.lower() for use in uses}
     hosts = {declared.host.lower(): declared.host for declared in info.hosts}
     for use in uses:
         hosts.setdefault(use.host.lower(), use.host)
@@ -231,7 +238,7 @@ def describe_host_jurisdictions(
     entries: list[str] = []
     for key in sorted(hosts):
         host = hosts[key]
-        seen = "contacted" if key in contacted else "declared, not contacted"
+        seen = usage if key in used else f"declared, not {usage}"
         jurisdiction = info.host_jurisdiction(host)
         if jurisdiction is None:
             entries.append(f"{host}: jurisdiction unknown (not declared by {info.id})")

@@ -4,7 +4,10 @@ A provider in several regions must meet each region's law. Where the
 control's region and the provider's own regions set different parameters, the
 stricter one applies: the longer retention period, the intersection of the
 residency lists, the stricter consent model and the higher TLS floor. Each
-method also returns the rule that decided, for ``evidence.decide(...)``.
+method also returns the rule that decided, for ``evidence.decide(...)``, as a
+DecidingRule that carries the catalogue's review texts of the parameters that
+decided, so a result decided by another region's unconfirmed parameter is
+flagged for review too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from carecert.adapters.compliance.guard import accepted_bases_for
 from carecert.adapters.provider import ProviderInfo
 from carecert.adapters.tls import TLS_VERSIONS
 
-__all__ = ["ControlRules", "rules_for"]
+__all__ = ["ControlRules", "DecidingRule", "rules_for"]
 
 # Strongest first: the consent test offers the strongest basis a region
 # rejects, which is the refusal closest to being accepted.
@@ -33,6 +36,37 @@ _BASES_STRONGEST_FIRST = (
     ConsentBasis.OPT_OUT,
     ConsentBasis.LEGAL_BASIS,
 )
+
+
+class DecidingRule(str):
+    """The text of the rule that decided an outcome, with the review texts behind it.
+
+    ``review`` lists, in the format of ``Catalogue.review_notes()``, the review
+    text of each deciding region parameter that the catalogue marks as
+    unconfirmed. It is a str so that ``evidence.decide(rule)`` and string
+    comparisons work unchanged, but formatting it into a new string (an
+    f-string, ``+``) returns a plain str without ``review``.
+    """
+
+    review: tuple[str, ...]
+
+    def __new__(cls, text: str, review: Iterable[str] = ()) -> DecidingRule:
+        rule = super().__new__(cls, text)
+        rule.review = tuple(dict.fromkeys(review))
+        return rule
+
+
+def parameter_review(regions: Iterable[Region], parameter: str) -> list[str]:
+    """Return the review texts of ``parameter`` in ``regions``.
+
+    They are worded as ``Catalogue.review_notes()`` words them, so a text that
+    both produce appears once on a result.
+    """
+    return [
+        f"region {region.code} parameter {parameter}: {region.review[parameter]}"
+        for region in regions
+        if parameter in region.review
+    ]
 
 
 @dataclass(frozen=True)
@@ -56,8 +90,12 @@ class ControlRules:
         """Codes of every region whose parameters apply, the control's first."""
         return tuple(region.code for region in self.regions)
 
-    def retention_years(self) -> tuple[int, str]:
-        """Return the longest audit retention period and the rule that set it."""
+    def retention_years(self) -> tuple[int, DecidingRule]:
+        """Return the longest audit retention period and the rule that set it.
+
+        Every region with that longest period decides it, so the rule carries
+        the review texts of each one's ``audit_retention_years``.
+        """
         decisive = max(self.regions, key=lambda r: r.audit_retention_years)
         years = decisive.audit_retention_years
         others = [r for r in self.regions if r is not decisive]
@@ -70,18 +108,21 @@ class ControlRules:
             rule += f" (stricter than {compared})"
         elif others:
             rule += f" (the same in {', '.join(r.code for r in others)})"
-        return years, rule
+        deciding = [r for r in self.regions if r.audit_retention_years == years]
+        review = parameter_review(deciding, "audit_retention_years")
+        return years, DecidingRule(rule, review)
 
-    def residency(self) -> tuple[Region, str]:
+    def residency(self) -> tuple[Region, DecidingRule]:
         """Return a region whose residency lists are the intersection of all.
 
         With one region this is the control's region itself. Otherwise a host
         must be allowed by every region, and it counts as preferred only if
         every region prefers it.
         """
+        review = parameter_review(self.regions, "residency")
         if len(self.regions) == 1:
             region = self.region
-            return region, f"{region.code} residency list"
+            return region, DecidingRule(f"{region.code} residency list", review)
         allowed = frozenset.intersection(
             *(r.residency_preferred | r.residency_allowed for r in self.regions)
         )
@@ -102,10 +143,14 @@ class ControlRules:
             f"intersection of the {' and '.join(self.codes)} residency lists "
             f"(the narrower applies): {listed}"
         )
-        return combined, rule
+        return combined, DecidingRule(rule, review)
 
-    def accepted_bases(self) -> tuple[frozenset[ConsentBasis], str]:
-        """Return the consent bases every region accepts, and the rule."""
+    def accepted_bases(self) -> tuple[frozenset[ConsentBasis], DecidingRule]:
+        """Return the consent bases every region accepts, and the rule.
+
+        Every region's consent model narrows the intersection, so the rule
+        carries the review texts of each region's ``consent``.
+        """
         accepted = accepted_bases_for(self.codes)
         models = ", ".join(f"{r.code} {r.consent}" for r in self.regions)
         bases_text = ", ".join(sorted(basis.value for basis in accepted)) or "none"
@@ -113,19 +158,29 @@ class ControlRules:
             rule = f"{models} consent model accepts: {bases_text}"
         else:
             rule = f"intersection of consent models ({models}) accepts: {bases_text}"
-        return accepted, rule
+        return accepted, DecidingRule(rule, parameter_review(self.regions, "consent"))
 
-    def consent_policy(self) -> tuple[ConsentPolicy, str]:
-        """Return the consent policy of these regions and the model that decides."""
+    def consent_policy(self) -> tuple[ConsentPolicy, DecidingRule]:
+        """Return the consent policy of these regions and the model that decides.
+
+        The strictest model decides, so the rule carries the review texts of
+        ``consent`` (and ``consent_implied_purposes``) in each region whose
+        model is as strict as that one.
+        """
         policy = ConsentPolicy(
             tuple(
                 RegionConsentModel(r.code, r.consent, r.consent_implied_purposes)
                 for r in self.regions
             )
         )
-        return policy, f"{policy.describe()} decides"
+        strictness = policy.strictest().strictness
+        deciding_codes = {m.region for m in policy.models if m.strictness == strictness}
+        deciding = [r for r in self.regions if r.code in deciding_codes]
+        review = parameter_review(deciding, "consent")
+        review += parameter_review(deciding, "consent_implied_purposes")
+        return policy, DecidingRule(f"{policy.describe()} decides", review)
 
-    def tls_floor(self, info: ProviderInfo) -> tuple[str, str]:
+    def tls_floor(self, info: ProviderInfo) -> tuple[str, DecidingRule]:
         """Return the lowest TLS version allowed and the rule that set it.
 
         The floor is the highest of the regions' catalogue ``tls_min_version``
@@ -145,7 +200,9 @@ class ControlRules:
         rule = f"{floor} from {', '.join(deciding)}"
         if lower:
             rule += f" (higher than {', '.join(lower)})"
-        return floor, rule
+        deciding_regions = [r for r in self.regions if r.tls_min_version == floor]
+        review = parameter_review(deciding_regions, "tls_min_version")
+        return floor, DecidingRule(rule, review)
 
     def rejected_basis(self) -> ConsentBasis | None:
         """Return the strongest consent basis the regions reject, if any."""

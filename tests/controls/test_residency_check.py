@@ -98,3 +98,14 @@ def test_us_host_finding_reads_found_and_required() -> None:
     assert message.startswith("records.example-us.test (declared by nhs for record")
     assert "found jurisdiction US" in message
     assert "required a jurisdiction allowed for UK data (" in message
+
+
+def test_host_jurisdictions_name_usage() -> None:
+    uses = [_use(NHS.hosts[0].host)]
+    usage = "recorded in the cassettes"
+
+    text = describe_host_jurisdictions(NHS, UK, uses, usage=usage)
+
+    source = f"declared by {NHS.id}'s ProviderInfo"
+    assert f"{NHS.hosts[0].host}: GB ({source}; {usage})" in text
+    assert "contacted" not in text

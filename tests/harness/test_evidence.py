@@ -576,6 +576,7 @@ def test_by_control_picks_outcome() -> None:
             "outcome": "failed",
             "results": 2,
             "outcomes": {**NO_OUTCOMES, "passed": 1, "failed": 1},
+            "review": [],
         },
         {
             "control_id": "UK-ENC-01",
@@ -584,6 +585,7 @@ def test_by_control_picks_outcome() -> None:
             "outcome": "passed",
             "results": 2,
             "outcomes": {**NO_OUTCOMES, "passed": 1, "not-applicable": 1},
+            "review": [],
         },
         {
             "control_id": "UK-RES-01",
@@ -592,6 +594,7 @@ def test_by_control_picks_outcome() -> None:
             "outcome": "passed",
             "results": 1,
             "outcomes": {**NO_OUTCOMES, "passed": 1},
+            "review": [],
         },
     ]
 
@@ -715,6 +718,94 @@ def test_review_shown_on_control(tmp_path: Path, metadata: RunMetadata) -> None:
     assert controls["UK-ENC-01"]["review"] == []
     assert f"needs review by a compliance officer: {note}" in retention
     assert "needs review" not in encryption
+
+
+UK_NOTE = "region UK parameter audit_retention_years: An estimate."
+DE_NOTE = "region DE parameter consent: Not confirmed."
+REVIEWED_RESULTS = [
+    result("UK-RET-02", "passed", review=[UK_NOTE]),
+    result("UK-RET-02", "passed", provider="acme", review=[UK_NOTE]),
+    result("UK-CON-01", "failed", review=[DE_NOTE]),
+    result("UK-CON-01", "passed", provider="acme", review=[UK_NOTE, DE_NOTE]),
+    result("UK-ENC-01", "passed"),
+    # A result that did not run rests on no parameter, so it is not counted.
+    result("UK-RES-01", "not-run", provider="-", nodeid="-", review=[UK_NOTE]),
+]
+
+
+def test_summary_counts_review() -> None:
+    summary = summarize(REVIEWED_RESULTS)
+
+    assert summary["review"] == {"results": 4, "controls": 2}
+    assert summary["verdict"] == "fail"
+
+
+def test_summary_without_review() -> None:
+    summary = summarize([result("UK-ENC-01", "passed")])
+
+    assert summary["review"] == {"results": 0, "controls": 0}
+    assert summary["by_control"][0]["review"] == []
+
+
+def test_by_control_lists_review() -> None:
+    rows = {row["control_id"]: row for row in summarize(REVIEWED_RESULTS)["by_control"]}
+
+    assert rows["UK-RET-02"]["review"] == [UK_NOTE]
+    assert rows["UK-CON-01"]["review"] == [DE_NOTE, UK_NOTE]
+    assert rows["UK-ENC-01"]["review"] == []
+    assert rows["UK-RES-01"]["review"] == [UK_NOTE]
+
+
+def test_html_shows_review_count_and_column(
+    tmp_path: Path, metadata: RunMetadata
+) -> None:
+    json_path, html_path = write_evidence(
+        tmp_path / "evidence", metadata, REVIEWED_RESULTS
+    )
+    html = html_path.read_text(encoding="utf-8")
+    header = html.split("<header>")[1].split("</header>")[0]
+    section = html.split('<section id="by-control">')[1].split("</section>")[0]
+    rows = {
+        row.split("</td>")[0].strip().removeprefix("<td>"): row
+        for row in section.split("<tr>")[2:]
+    }
+
+    assert json.loads(json_path.read_text(encoding="utf-8"))["summary"]["review"] == {
+        "results": 4,
+        "controls": 2,
+    }
+    assert (
+        "4 result(s) of 2 control(s) rest on parameters marked for review "
+        "by a compliance officer" in header
+    )
+    assert '<th scope="col">Review</th>' in section
+    assert f"<li>{UK_NOTE}</li>" in rows["UK-RET-02"]
+    assert f"<li>{DE_NOTE}</li>" in rows["UK-CON-01"]
+    assert "needs review" not in rows["UK-ENC-01"]
+    assert '<span class="muted">none</span>' in rows["UK-ENC-01"]
+
+
+def test_html_headline_without_review(written: tuple[Path, Path]) -> None:
+    html = written[1].read_text(encoding="utf-8")
+    header = html.split("<header>")[1].split("</header>")[0]
+
+    assert "marked for review" not in header
+
+
+def test_schema_requires_summary_review(written: tuple[Path, Path]) -> None:
+    document = json.loads(written[0].read_text(encoding="utf-8"))
+    del document["summary"]["review"]
+
+    with pytest.raises(EvidenceSchemaError, match="'review' is a required property"):
+        validate_evidence(document)
+
+
+def test_schema_requires_by_control_review(written: tuple[Path, Path]) -> None:
+    document = json.loads(written[0].read_text(encoding="utf-8"))
+    del document["summary"]["by_control"][0]["review"]
+
+    with pytest.raises(EvidenceSchemaError, match="by_control"):
+        validate_evidence(document)
 
 
 def test_review_survives_dict_round_trip() -> None:

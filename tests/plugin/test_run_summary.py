@@ -133,3 +133,54 @@ def test_au_consent_summary_and_review(suite_tree):
     assert "region AU parameter consent: Not confirmed." in consent[0]["review"][0]
     html = (suite_tree.path / "evidence" / "evidence.html").read_text()
     assert "needs review by a compliance officer: region AU parameter consent" in html
+
+
+def test_review_of_deciding_region_on_result(suite_tree):
+    # gkv is a DE provider: DE written consent, marked for review, decides the
+    # EU consent and refused-access results although EU's own consent is not.
+    result = suite_tree.run("suites", "--region=EU", "--evidence-dir=evidence")
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+    document = _evidence(suite_tree)
+    de_consent = "region DE parameter consent: Not confirmed."
+    gkv = [
+        c
+        for c in document["controls"]
+        if c["provider"] == "gkv"
+        and c["decided_by"]
+        and c["decided_by"].startswith("DE written consent")
+    ]
+    decided = {c["control_id"] for c in gkv}
+    rows = {row["control_id"]: row for row in document["summary"]["by_control"]}
+    assert decided >= {"EU-CON-01", "EU-RET-01"}
+    for control in gkv:
+        assert any(note.startswith(de_consent) for note in control["review"]), control
+    assert any(note.startswith(de_consent) for note in rows["EU-CON-01"]["review"])
+
+
+def test_terminal_counts_review(suite_tree):
+    result = suite_tree.run("suites", "--region=UK", "--evidence-dir=evidence")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.OK, output
+    review = _evidence(suite_tree)["summary"]["review"]
+    assert review["results"] > 0
+    assert (
+        f"{review['results']} result(s) of {review['controls']} control(s) rest on "
+        "parameters marked for review by a compliance officer"
+    ) in output
+    html = (suite_tree.path / "evidence" / "evidence.html").read_text()
+    header = html.split("<header>")[1].split("</header>")[0]
+    assert "marked for review by a compliance officer" in header
+
+
+def test_terminal_without_review(suite_tree):
+    # The UK encryption controls list no parameter marked for review.
+    result = suite_tree.run(
+        "suites", "--region=UK", "--control=encryption", "--evidence-dir=evidence"
+    )
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.OK, output
+    assert _evidence(suite_tree)["summary"]["review"]["results"] == 0
+    assert "marked for review" not in output

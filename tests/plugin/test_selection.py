@@ -184,3 +184,44 @@ def test_collect_only_shows_provider_parameter(suite_tree):
         "suites/test_residency.py::test_provider_hosts_in_allowed_jurisdictions"
         "[UK-RES-01-nhs]" in node_ids
     )
+
+
+def test_provider_outside_region_is_usage_error(suite_tree):
+    result = suite_tree.run("suites", "--region=EU", "--provider=NHS")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert "--provider: provider nhs serves region(s) UK" in output
+    assert "(selected: EU)" in output
+    assert "Add --region=UK" in output
+
+
+def test_provider_of_member_region_selected_by_parent(suite_tree):
+    # Spanish providers are tested against the EU controls under --region=EU.
+    registry = default_registry()
+    spanish = [
+        r.provider_id for r in registry.registrations() if "ES" in r.info.regions
+    ]
+    assert spanish, "the built-in registry must have a provider in ES"
+
+    result = suite_tree.run(
+        "suites", "--region=EU", f"--provider={spanish[0]}", "--collect-only"
+    )
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
+
+
+def test_missing_cassette_dir_is_usage_error(suite_tree):
+    result = suite_tree.run("suites", "--region=UK", "--cassette-dir=no-such-dir")
+    output = suite_tree.output(result)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert "--cassette-dir: cassette folder no-such-dir not found" in output
+
+
+def test_missing_cassette_dir_allowed_with_mock_api(suite_tree):
+    result = suite_tree.run(
+        "suites", "--region=UK", "--cassette-dir=no-such-dir", "--mock-api"
+    )
+
+    assert result.ret == pytest.ExitCode.OK, suite_tree.output(result)
