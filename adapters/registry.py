@@ -51,6 +51,18 @@ class ProviderRegistration:
     info: ProviderInfo
     config: Mapping[str, Any]
 
+    def create(self, config: Mapping[str, Any] | None = None) -> HealthcareProvider:
+        """Build an instance with ``config`` (the registered config by default).
+
+        A class registered with metadata in config has no ``info`` of its own,
+        and HealthcareProvider.__repr__ and the compliance guard read it, so
+        the instance gets the registered info.
+        """
+        instance = self.provider_class(self.config if config is None else config)
+        if not isinstance(getattr(instance, "info", None), ProviderInfo):
+            instance.info = self.info
+        return instance
+
 
 class ProviderRegistry:
     """Registered providers, keyed by provider id.
@@ -100,13 +112,7 @@ class ProviderRegistry:
         """Return the provider instance for ``provider_id``, built once per registry."""
         if provider_id not in self._instances:
             registration = self._registration(provider_id)
-            instance = registration.provider_class(registration.config)
-            if not isinstance(getattr(instance, "info", None), ProviderInfo):
-                # A class registered with metadata in config has no ``info`` of
-                # its own, and HealthcareProvider.__repr__ and the compliance
-                # guard read it.
-                instance.info = registration.info
-            self._instances[provider_id] = instance
+            self._instances[provider_id] = registration.create()
         return self._instances[provider_id]
 
     def get_registration(self, provider_id: str) -> ProviderRegistration:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from carecert.adapters.compliance.catalogue import Control, Region
-from carecert.adapters.provider import HealthcareProvider, ProviderInfo
+from carecert.adapters.provider import HealthcareProvider
 from carecert.harness._keys import EVIDENCE_KEY, STATE_KEY
 from carecert.harness.cassette import CarecertCassette, use_cassette
 from carecert.harness.conformance import SpecValidator, make_on_play
@@ -210,11 +210,7 @@ async def provider_factory(
                 config[key] = {**current, **value}
             else:
                 config[key] = value
-        provider = registration.provider_class(config)
-        if not isinstance(getattr(provider, "info", None), ProviderInfo):
-            # A class registered with metadata in its config declares no info,
-            # as ProviderRegistry.get_provider also allows.
-            provider.info = registration.info  # type: ignore[misc]
+        provider = registration.create(config)
         created.append(provider)
         return provider
 

@@ -113,12 +113,12 @@ class ProviderHarness(ABC):
             codes = OneTimeCodeVerifier(kind, lambda user, code: sent.append(code))
             codes.challenge(session)
             verified = codes.verify(session, sent[-1])
-            how = f"{kind} one-time code"
+            factor = f"{kind} one-time code"
         elif kind is MfaKind.TOTP:
             secret = pyotp.random_base32()
             totp = TotpVerifier(lambda user: secret)
             verified = totp.verify(session, pyotp.TOTP(secret).now())
-            how = "TOTP code (RFC 6238)"
+            factor = "TOTP code (RFC 6238)"
         elif kind in _POSSESSION_VERIFIERS:
             verifier_class, holder = _POSSESSION_VERIFIERS[kind]
             key = ec.generate_private_key(ec.SECP256R1())
@@ -126,7 +126,7 @@ class ProviderHarness(ABC):
             challenge = verifier.challenge(session)
             signature = key.sign(challenge, ec.ECDSA(hashes.SHA256()))
             verified = verifier.verify(session, signature)
-            how = f"{holder} signature over a fresh challenge"
+            factor = f"{holder} signature over a fresh challenge"
         else:
             raise NotImplementedError(
                 f"{self.info.id} declares MFA kind {kind}, which the default "
@@ -134,8 +134,8 @@ class ProviderHarness(ABC):
                 "ProviderHarness."
             )
         if not verified:
-            raise AssertionError(f"the synthetic {how} did not verify")
-        return f"{how} verified with carecert's verifier"
+            raise AssertionError(f"the synthetic {factor} did not verify")
+        return f"{factor} verified with carecert's verifier"
 
 
 _POSSESSION_VERIFIERS: dict[MfaKind, tuple[type[SmartCardVerifier], str]] = {

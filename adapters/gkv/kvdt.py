@@ -586,13 +586,13 @@ def kvdt_check(
 ) -> None:
     """Check the container structure, counts and lengths of parsed KVDT records.
 
-    Checks that con0 comes first and con9 last, each once, that besa comes
-    before the packages, that every package runs from adt0 to adt9 and contains
-    the case records, that field 9132 gives the number of packages, that
-    every field 8100 gives its record's length in bytes (in ``encoding``),
-    that every case's quarter (4101) is its package's (9204), that services
-    name a BSNR and LANR of the practice records and that diagnosis
-    certainties are A, G, V or Z. Raises KvdtStructureError naming the line,
+    The order: con0 first and con9 last, each once, besa before the packages,
+    and every package from adt0 to adt9 around its case records. The counts
+    and lengths: field 9132 gives the number of packages, and every field 8100
+    gives its record's length in bytes (in ``encoding``). The content: every
+    case's quarter (4101) is its package's (9204), services name a BSNR and
+    LANR of the practice records, and diagnosis certainties are A, G, V or Z.
+    Raises KvdtStructureError naming the line,
     the field and the fix.
     """
     if not records:

@@ -126,7 +126,7 @@ def write_pkcs12(private_key_path: Path, password: str) -> Path:
     """Write a PKCS#12 file with the RSA key at ``private_key_path``.
 
     The file contains the key and a self-signed certificate, and goes beside the
-    key, so each test session makes its own. It stands in for the NASH PKI
+    key, so each test session makes its own. It replaces the NASH PKI
     certificate that Services Australia issues. Only the in-process
     simulator accepts it, because that simulator checks no client
     certificate.

@@ -266,8 +266,8 @@ def test_bearer_rejection_codes() -> None:
 
 
 def test_check_scoped_bearer_skips_clock() -> None:
-    # The clock is read only for a known token, so a test clock that counts
-    # its calls sees none for a request without one.
+    # The clock is read only for a known token, so a request without one
+    # must not call it.
     def clock() -> float:
         raise AssertionError("the clock was read")
 
